@@ -1,0 +1,10 @@
+// The rootfs service process: see README.md for its configuration.
+import { runService } from '@berth/service-kit';
+
+const { version } = require('../package.json') as { version: string };
+
+void runService({
+  name: 'rootfs',
+  version,
+  setup: async () => ({ services: [] }),
+}).catch(() => undefined);

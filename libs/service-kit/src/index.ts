@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './config';
+export * from './logger';
+export * from './server';
+export * from './handlers';
+export * from './run-service';

@@ -1,0 +1,5 @@
+export * from './free-port';
+export * from './nats-server';
+export * from './service-process';
+export * from './test-images';
+export * from './temp-dirs';
