@@ -1,0 +1,445 @@
+// The content store: blobs by sha256 digest under <stateDir>/blobs/sha256/<hex>. Writes land in
+// <stateDir>/ingest/<sha256(ref)>/data, are hashed while streaming, fsynced, checked against the expected
+// digest and size, and only then renamed into place, so no file under blobs/ ever mismatches its name.
+import { createHash, type Hash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isDigest } from '@berth/oci';
+import {
+  BlobInUseError,
+  BlobNotFoundError,
+  DigestMismatchError,
+  InvalidDigestArgumentError,
+  InvalidWriteError,
+  ReadOffsetError,
+  SizeMismatchError,
+  WriteLockedError,
+  WriteNotFoundError,
+  WriteOffsetError,
+} from '../errors';
+import { contentEvent, NO_EVENTS, type EventSink } from '../events';
+import type { MetaDb } from '../meta-db';
+
+export const READ_CHUNK = 64 * 1024;
+
+export interface BlobInfo {
+  digest: string;
+  size: number;
+  createdAt: Date;
+  /** Number of image names keeping the blob alive. */
+  references: number;
+}
+
+export interface WriteStatus {
+  ref: string;
+  offset: number;
+  expectedDigest: string;
+  expectedSize: number;
+  startedAt: Date;
+}
+
+export interface OpenWriterOptions {
+  ref: string;
+  /** Expected digest; undefined only for in-process writes whose digest is learnt from the bytes. */
+  expectedDigest?: string;
+  /** Expected size, -1 when unknown. */
+  expectedSize?: number;
+  /** Where the data starts: 0 for a new write, status(ref).offset to resume. */
+  offset?: number;
+}
+
+export interface CommitResult {
+  digest: string;
+  size: number;
+  alreadyExisted: boolean;
+}
+
+interface IngestMeta {
+  ref: string;
+  expectedDigest: string;
+  expectedSize: number;
+  startedAt: number;
+}
+
+export function refKey(ref: string): string {
+  return createHash('sha256').update(ref).digest('hex');
+}
+
+/** Keeps blobs alive while an import or pull that has not yet recorded its image uses them. */
+export class Lease {
+  readonly touched = new Set<string>();
+  readonly created = new Set<string>();
+  private released = false;
+  constructor(private readonly store: ContentStore) {}
+
+  add(digest: string, created: boolean): void {
+    if (this.released) throw new Error('lease already released');
+    if (!this.touched.has(digest)) {
+      this.touched.add(digest);
+      this.store.holdLease(digest);
+    }
+    if (created) this.created.add(digest);
+  }
+
+  /** Drops the lease; blobs this lease created that no image references are removed. */
+  release(): string[] {
+    if (this.released) return [];
+    this.released = true;
+    for (const d of this.touched) this.store.dropLease(d);
+    return this.store.collect([...this.created, ...this.store.takePending(this.touched)]);
+  }
+}
+
+export class ContentStore {
+  readonly blobsDir: string;
+  readonly ingestDir: string;
+  private readonly activeRefs = new Set<string>();
+  private readonly leases = new Map<string, number>();
+  private readonly pendingGc = new Set<string>();
+
+  constructor(
+    readonly stateDir: string,
+    readonly db: MetaDb,
+    private readonly events: EventSink = NO_EVENTS,
+  ) {
+    this.blobsDir = path.join(stateDir, 'blobs', 'sha256');
+    this.ingestDir = path.join(stateDir, 'ingest');
+    fs.mkdirSync(this.blobsDir, { recursive: true });
+    fs.mkdirSync(this.ingestDir, { recursive: true });
+    this.reconcile();
+  }
+
+  /** The local file of a committed blob (rootfs on the same host may read it directly). */
+  blobPath(digest: string): string {
+    if (!isDigest(digest)) throw new InvalidDigestArgumentError('digest', digest);
+    return path.join(this.blobsDir, digest.slice(7));
+  }
+
+  has(digest: string): boolean {
+    return isDigest(digest) && fs.existsSync(this.blobPath(digest));
+  }
+
+  info(digest: string): BlobInfo {
+    const row = this.db.getBlob(this.checkDigest(digest));
+    if (!row || !fs.existsSync(this.blobPath(digest))) throw new BlobNotFoundError(digest);
+    return { digest, size: row.size, createdAt: new Date(row.created_at), references: this.db.blobUsers(digest).length };
+  }
+
+  list(): BlobInfo[] {
+    const counts = this.db.referenceCounts();
+    return this.db.listBlobs().map((r) => ({ digest: r.digest, size: r.size, createdAt: new Date(r.created_at), references: counts.get(r.digest) ?? 0 }));
+  }
+
+  /** Streams a blob from offset, at most size bytes (0 = to the end), in chunks of at most 64 KiB. */
+  async *read(digest: string, offset = 0, size = 0): AsyncGenerator<{ offset: number; data: Buffer }> {
+    const { size: total } = this.info(digest);
+    if (offset < 0 || offset > total) throw new ReadOffsetError(digest, offset, total);
+    const end = size > 0 ? Math.min(total, offset + size) : total;
+    if (end === offset) return;
+    const stream = fs.createReadStream(this.blobPath(digest), { start: offset, end: end - 1, highWaterMark: READ_CHUNK });
+    let at = offset;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      yield { offset: at, data: chunk };
+      at += chunk.length;
+    }
+  }
+
+  /** The whole blob, for small JSON documents only (callers cap the size first). */
+  readAll(digest: string): Buffer {
+    if (!this.has(digest)) throw new BlobNotFoundError(digest);
+    return fs.readFileSync(this.blobPath(digest));
+  }
+
+  status(ref: string): WriteStatus {
+    const dir = this.ingestPath(ref);
+    let meta: IngestMeta;
+    try {
+      meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as IngestMeta;
+    } catch {
+      throw new WriteNotFoundError(ref);
+    }
+    let offset = 0;
+    try {
+      offset = fs.statSync(path.join(dir, 'data')).size;
+    } catch {
+      // nothing written yet
+    }
+    return { ref: meta.ref, offset, expectedDigest: meta.expectedDigest, expectedSize: meta.expectedSize, startedAt: new Date(meta.startedAt) };
+  }
+
+  abort(ref: string): void {
+    if (this.activeRefs.has(ref)) throw new WriteLockedError(ref);
+    const dir = this.ingestPath(ref);
+    if (!fs.existsSync(dir)) throw new WriteNotFoundError(ref);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** Opens (or resumes) a write. Only one call may hold a ref at a time. */
+  async openWriter(opts: OpenWriterOptions): Promise<ContentWriter> {
+    if (!opts.ref) throw new InvalidWriteError('write needs a ref');
+    if (opts.expectedDigest !== undefined && !isDigest(opts.expectedDigest)) throw new InvalidDigestArgumentError('expected digest', opts.expectedDigest);
+    const expectedSize = opts.expectedSize ?? -1;
+    const offset = opts.offset ?? 0;
+    if (offset < 0) throw new InvalidWriteError(`write "${opts.ref}": negative offset ${offset}`);
+    if (expectedSize >= 0 && offset > expectedSize) throw new WriteOffsetError(opts.ref, offset, expectedSize);
+    if (this.activeRefs.has(opts.ref)) throw new WriteLockedError(opts.ref);
+    this.activeRefs.add(opts.ref);
+    try {
+      const dir = this.ingestPath(opts.ref);
+      if (opts.expectedDigest && this.has(opts.expectedDigest)) {
+        // Nothing to store: the caller's bytes are read and dropped.
+        fs.rmSync(dir, { recursive: true, force: true });
+        return new ContentWriter(this, opts.ref, dir, undefined, createHash('sha256'), 0, opts.expectedDigest, expectedSize, true);
+      }
+      const metaFile = path.join(dir, 'meta.json');
+      const dataFile = path.join(dir, 'data');
+      let held = 0;
+      let meta: IngestMeta | undefined;
+      try {
+        meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as IngestMeta;
+        held = fs.statSync(dataFile).size;
+      } catch {
+        meta = undefined;
+        held = 0;
+      }
+      if (meta && opts.expectedDigest && meta.expectedDigest && meta.expectedDigest !== opts.expectedDigest) {
+        // The ref was used for other content: start over.
+        meta = undefined;
+        held = 0;
+      }
+      if (offset > held) throw new WriteOffsetError(opts.ref, offset, held);
+      if (!meta || offset === 0) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.mkdirSync(dir, { recursive: true });
+        meta = { ref: opts.ref, expectedDigest: opts.expectedDigest ?? '', expectedSize, startedAt: Date.now() };
+        fs.writeFileSync(metaFile, JSON.stringify(meta));
+      }
+      const fh = await fs.promises.open(dataFile, fs.existsSync(dataFile) ? 'r+' : 'w+');
+      try {
+        await fh.truncate(offset);
+        // Node cannot persist a hash state: resuming re-hashes the bytes already held.
+        const hash = createHash('sha256');
+        if (offset > 0) {
+          for await (const chunk of fs.createReadStream(dataFile, { start: 0, end: offset - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) hash.update(chunk);
+        }
+        return new ContentWriter(this, opts.ref, dir, fh, hash, offset, opts.expectedDigest, expectedSize, false);
+      } catch (err) {
+        await fh.close();
+        throw err;
+      }
+    } catch (err) {
+      this.activeRefs.delete(opts.ref);
+      throw err;
+    }
+  }
+
+  /** Writes a whole stream under a fresh ref and commits it; expectedDigest undefined = learn it from the bytes. */
+  async writeStream(source: AsyncIterable<Buffer | Uint8Array>, opts: Omit<OpenWriterOptions, 'ref' | 'offset'> & { ref?: string; lease?: Lease; what?: string }): Promise<CommitResult> {
+    const ref = opts.ref ?? `tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const open: OpenWriterOptions = { ref };
+    if (opts.expectedDigest !== undefined) open.expectedDigest = opts.expectedDigest;
+    if (opts.expectedSize !== undefined) open.expectedSize = opts.expectedSize;
+    const w = await this.openWriter(open);
+    try {
+      for await (const chunk of source) await w.write(chunk);
+      const res = await w.commit(opts.what);
+      opts.lease?.add(res.digest, !res.alreadyExisted);
+      return res;
+    } catch (err) {
+      await w.discard();
+      throw err;
+    }
+  }
+
+  /** Removes a blob no image references. */
+  delete(digest: string): void {
+    this.checkDigest(digest);
+    const users = this.db.blobUsers(digest);
+    if (users.length) throw new BlobInUseError(digest, users);
+    if (!this.has(digest)) throw new BlobNotFoundError(digest);
+    this.removeBlob(digest);
+  }
+
+  lease(): Lease {
+    return new Lease(this);
+  }
+
+  /** Removes each candidate that no image references and no lease holds; returns what was removed. */
+  collect(candidates: Iterable<string>): string[] {
+    const removed: string[] = [];
+    for (const d of new Set(candidates)) {
+      if (this.db.blobUsers(d).length) continue;
+      if (this.leases.has(d)) {
+        this.pendingGc.add(d);
+        continue;
+      }
+      if (this.has(d)) {
+        this.removeBlob(d);
+        removed.push(d);
+      } else this.db.deleteBlob(d);
+    }
+    return removed;
+  }
+
+  /** @internal */ holdLease(d: string): void {
+    this.leases.set(d, (this.leases.get(d) ?? 0) + 1);
+  }
+  /** @internal */ dropLease(d: string): void {
+    const n = (this.leases.get(d) ?? 1) - 1;
+    if (n <= 0) this.leases.delete(d);
+    else this.leases.set(d, n);
+  }
+  /** @internal */ takePending(digests: Iterable<string>): string[] {
+    const out: string[] = [];
+    for (const d of digests) if (this.pendingGc.delete(d)) out.push(d);
+    return out;
+  }
+
+  /** @internal Called by a writer once its verified data is in place. */
+  finishCommit(ref: string, digest: string, size: number, created: boolean): void {
+    this.activeRefs.delete(ref);
+    if (created) {
+      this.db.putBlob(digest, size);
+      this.events.publish(contentEvent('content.create', digest, size));
+    }
+  }
+  /** @internal */ releaseRef(ref: string): void {
+    this.activeRefs.delete(ref);
+  }
+
+  ingestPath(ref: string): string {
+    return path.join(this.ingestDir, refKey(ref));
+  }
+
+  private removeBlob(digest: string): void {
+    const row = this.db.getBlob(digest);
+    let size = row?.size ?? 0;
+    try {
+      size = fs.statSync(this.blobPath(digest)).size;
+    } catch {
+      // already gone
+    }
+    fs.rmSync(this.blobPath(digest), { force: true });
+    this.db.deleteBlob(digest);
+    this.events.publish(contentEvent('content.delete', digest, size));
+  }
+
+  private checkDigest(digest: string): string {
+    if (!isDigest(digest)) throw new InvalidDigestArgumentError('digest', digest);
+    return digest;
+  }
+
+  /** After a crash: a renamed blob whose row was not written gets its row; rows without a file go. */
+  private reconcile(): void {
+    const files = new Set(fs.readdirSync(this.blobsDir).filter((f) => /^[a-f0-9]{64}$/.test(f)));
+    this.db.tx(() => {
+      for (const row of this.db.listBlobs()) {
+        if (!files.has(row.digest.slice(7))) this.db.deleteBlob(row.digest);
+        files.delete(row.digest.slice(7));
+      }
+      for (const hex of files) this.db.putBlob('sha256:' + hex, fs.statSync(path.join(this.blobsDir, hex)).size);
+    });
+    for (const f of fs.readdirSync(this.blobsDir)) if (f.includes('.tmp')) fs.rmSync(path.join(this.blobsDir, f), { force: true });
+  }
+}
+
+export class ContentWriter {
+  private done = false;
+
+  constructor(
+    private readonly store: ContentStore,
+    readonly ref: string,
+    private readonly dir: string,
+    private readonly fh: fs.promises.FileHandle | undefined,
+    private readonly hash: Hash,
+    public offset: number,
+    readonly expectedDigest: string | undefined,
+    readonly expectedSize: number,
+    /** True when the blob is stored already: data is read and dropped. */
+    readonly exists: boolean,
+  ) {}
+
+  async write(chunk: Buffer | Uint8Array): Promise<void> {
+    if (this.done) throw new InvalidWriteError(`write "${this.ref}" is finished`);
+    if (this.exists) {
+      this.offset += chunk.length;
+      return;
+    }
+    if (this.expectedSize >= 0 && this.offset + chunk.length > this.expectedSize) {
+      const got = this.offset + chunk.length;
+      await this.discard();
+      throw new SizeMismatchError(`write "${this.ref}"`, this.expectedSize, got);
+    }
+    this.hash.update(chunk);
+    let written = 0;
+    while (written < chunk.length) {
+      const { bytesWritten } = await this.fh!.write(chunk, written, chunk.length - written, this.offset + written);
+      written += bytesWritten;
+    }
+    this.offset += chunk.length;
+  }
+
+  /** Verifies and publishes the blob. On a mismatch the ingest is removed and nothing is stored. */
+  async commit(what = `write "${this.ref}"`): Promise<CommitResult> {
+    if (this.done) throw new InvalidWriteError(`write "${this.ref}" is finished`);
+    if (this.exists) {
+      this.done = true;
+      this.store.releaseRef(this.ref);
+      const size = this.store.info(this.expectedDigest!).size;
+      return { digest: this.expectedDigest!, size, alreadyExisted: true };
+    }
+    const fh = this.fh!;
+    const size = this.offset;
+    const digest = 'sha256:' + this.hash.digest('hex');
+    try {
+      if (this.expectedSize >= 0 && size !== this.expectedSize) throw new SizeMismatchError(what, this.expectedSize, size);
+      if (this.expectedDigest && digest !== this.expectedDigest) throw new DigestMismatchError(what, this.expectedDigest, digest);
+      await fh.sync();
+    } catch (err) {
+      await this.discard();
+      throw err;
+    }
+    await fh.close();
+    this.done = true;
+    const target = this.store.blobPath(digest);
+    let created = false;
+    if (!fs.existsSync(target)) {
+      fs.renameSync(path.join(this.dir, 'data'), target);
+      syncDir(path.dirname(target));
+      created = true;
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+    this.store.finishCommit(this.ref, digest, size, created);
+    return { digest, size, alreadyExisted: !created };
+  }
+
+  /** Ends the call but keeps the bytes under the ref so the write can resume. */
+  async suspend(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    if (this.fh) {
+      await this.fh.sync().catch(() => undefined);
+      await this.fh.close().catch(() => undefined);
+    }
+    this.store.releaseRef(this.ref);
+  }
+
+  /** Ends the write and drops its bytes. */
+  async discard(): Promise<void> {
+    if (!this.done) {
+      this.done = true;
+      await this.fh?.close().catch(() => undefined);
+      this.store.releaseRef(this.ref);
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function syncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
