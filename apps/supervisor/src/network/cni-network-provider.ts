@@ -1,0 +1,299 @@
+// NetworkProvider over the standard CNI plugins: a named netns per container, loopback, then the
+// network's configuration list (bridge + host-local + portmap + firewall); "none" is a netns with lo
+// only; "host" is no netns at all. Every step is recorded first in the attachment store, so teardown can
+// undo it from disk after a crash, and undo runs on any setup failure so nothing is left configured.
+import type { Logger } from '@berth/service-kit';
+import type { AttachmentRecord, AttachmentStore } from './attachment-store';
+import { CniInvoker, type CniConfList, type CniResult } from './cni-invoker';
+import { bridgeConfList, LOOPBACK_CONF_LIST, NEEDS_PREV_RESULT_ON_DEL } from './conflist';
+import { AlreadyAttachedError, InvalidNetworkConfigError } from './errors';
+import type { EventPublisher } from './events';
+import { addNetns, deleteNetns, netnsExists, netnsNameFor, netnsPath } from './netns';
+import type { NetworkAttachmentInfo, NetworkProvider, NetworkRequest, NetworkSetup, PortMapping } from './network-provider';
+import type { NetworkRecord, NetworkRegistry } from './network-registry';
+import { normalisePorts, reservePorts, toPortmapRuntime } from './ports';
+import { containerDns } from './resolv-conf';
+
+export interface PeersChange {
+  network: string;
+  /** Containers on that network whose /etc/hosts should be rewritten (hostsEntriesFor gives the lines). */
+  containerIds: string[];
+}
+
+export interface CniNetworkProviderOptions {
+  registry: NetworkRegistry;
+  attachments: AttachmentStore;
+  invoker?: CniInvoker;
+  events?: EventPublisher;
+  log?: Logger;
+  /** Add the firewall plugin to bridge networks (default true). */
+  firewall?: boolean;
+  /** The host's resolver file (default /etc/resolv.conf). */
+  resolvConfPath?: string;
+  /** Called after a container joined or left a user network, for the peers' /etc/hosts. */
+  onPeersChanged?: (change: PeersChange) => void;
+}
+
+const CONTAINER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{11,127}$/;
+
+export class CniNetworkProvider implements NetworkProvider {
+  readonly invoker: CniInvoker;
+  private readonly perContainer = new Map<string, Promise<unknown>>();
+  /** Port reservation is check-then-record across containers: one at a time. */
+  private portLock: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: CniNetworkProviderOptions) {
+    this.invoker = opts.invoker ?? new CniInvoker();
+  }
+
+  setup(req: NetworkRequest): Promise<NetworkSetup> {
+    if (!CONTAINER_ID_RE.test(req.containerId ?? '')) {
+      return Promise.reject(new InvalidNetworkConfigError(`container id "${req.containerId}" must be 12-128 letters, digits, "_", "." or "-"`));
+    }
+    return this.serial(req.containerId, () => this.doSetup(req));
+  }
+
+  teardown(containerId: string): Promise<void> {
+    return this.serial(containerId, () => this.doTeardown(containerId));
+  }
+
+  /** The NetworkSetup of an attached container, rebuilt from disk (after a restart too). */
+  setupFor(containerId: string): NetworkSetup | undefined {
+    const rec = this.opts.attachments.get(containerId);
+    return rec && rec.state === 'ready' ? this.toSetup(rec) : undefined;
+  }
+
+  /** /etc/hosts lines for the container now: its own address, then its peers on a user network. */
+  hostsEntriesFor(containerId: string): string[] {
+    const rec = this.opts.attachments.get(containerId);
+    if (!rec || rec.state !== 'ready') return [];
+    const own = attachmentInfo(rec);
+    const lines: string[] = [];
+    if (own) lines.push(uniqueNames(own.ipAddress, [rec.hostname, rec.name]));
+    const net = this.findNetwork(rec.networkId);
+    // Docker resolves peers by name on user networks only; the default bridge has no discovery.
+    if (net && !net.predefined) {
+      for (const peer of this.opts.attachments.byNetwork(rec.networkId)) {
+        if (peer.containerId === containerId || peer.state !== 'ready') continue;
+        const info = attachmentInfo(peer);
+        if (info) lines.push(uniqueNames(info.ipAddress, [peer.name, peer.hostname]));
+      }
+    }
+    return lines;
+  }
+
+  /** Every attachment on disk (ready or left pending by a crash). */
+  attachments(): AttachmentRecord[] {
+    return this.opts.attachments.list();
+  }
+
+  /**
+   * Tears down the attachments of containers that are gone (died while the supervisor was down).
+   * Returns the ids torn down; failures are logged and the record kept for the next try.
+   */
+  async reconcile(isLive: (containerId: string) => boolean): Promise<string[]> {
+    const done: string[] = [];
+    for (const rec of this.opts.attachments.list()) {
+      if (isLive(rec.containerId)) continue;
+      try {
+        await this.teardown(rec.containerId);
+        done.push(rec.containerId);
+      } catch (err) {
+        this.opts.log?.warn({ containerId: rec.containerId, err: (err as Error).message }, 'network teardown of a dead container failed');
+      }
+    }
+    return done;
+  }
+
+  private async doSetup(req: NetworkRequest): Promise<NetworkSetup> {
+    const { attachments, registry } = this.opts;
+    if (attachments.get(req.containerId)) {
+      throw new AlreadyAttachedError(`container ${req.containerId.slice(0, 12)} already has a network; tear it down first`);
+    }
+    const wanted = registry.get(req.network || 'bridge');
+    const requested = normalisePorts(req.ports ?? []);
+    if (requested.length > 0 && wanted.driver !== 'bridge') {
+      this.opts.log?.warn({ containerId: req.containerId, network: wanted.name }, 'published ports are ignored on this network');
+    }
+    const rec = await this.withPortLock(async () => {
+      const taken = attachments.list().flatMap((r) => r.ports);
+      const ports = wanted.driver === 'bridge' ? await reservePorts(requested, taken) : [];
+      // Re-read after the awaits: a network removed meanwhile is NOT_FOUND here, and the pending record
+      // below is written in the same synchronous step, so a concurrent remove sees this container.
+      const net = registry.get(wanted.id);
+      const r: AttachmentRecord = {
+        containerId: req.containerId,
+        name: req.name ?? '',
+        hostname: req.hostname || req.containerId.slice(0, 12),
+        network: net.name,
+        networkId: net.id,
+        ifName: 'eth0',
+        ports,
+        state: 'pending',
+        loopback: false,
+        created: new Date().toISOString(),
+      };
+      if (net.driver !== 'host') {
+        r.netnsName = netnsNameFor(req.containerId);
+        r.netnsPath = netnsPath(r.netnsName);
+      }
+      if (net.driver === 'bridge') r.confList = bridgeConfList(net, { ipamDir: registry.ipamDir, firewall: this.opts.firewall ?? true });
+      attachments.put(r);
+      return r;
+    });
+
+    try {
+      if (rec.netnsName) {
+        // A namespace of that name without a record is debris of an earlier crash.
+        await deleteNetns(rec.netnsName);
+        await addNetns(rec.netnsName);
+        rec.loopback = true;
+        attachments.put(rec);
+        await this.invoker.addList(LOOPBACK_CONF_LIST, { containerId: rec.containerId, netns: rec.netnsPath!, ifName: 'lo' });
+      }
+      if (rec.confList) {
+        rec.result = await this.invoker.addList(rec.confList, this.runtime(rec, rec.netnsPath!));
+      }
+      rec.state = 'ready';
+      attachments.put(rec);
+    } catch (err) {
+      try {
+        await this.undo(rec);
+      } catch (undoErr) {
+        this.opts.log?.error({ containerId: rec.containerId, err: (undoErr as Error).message }, 'undo of a failed network setup failed; teardown will retry');
+      }
+      throw err;
+    }
+    this.announce('network.connect', rec);
+    return this.toSetup(rec);
+  }
+
+  private async doTeardown(containerId: string): Promise<void> {
+    const rec = this.opts.attachments.get(containerId);
+    if (!rec) {
+      // Idempotent; also clears a namespace left by a crash between `ip netns add` and the record.
+      if (CONTAINER_ID_RE.test(containerId)) await deleteNetns(netnsNameFor(containerId));
+      return;
+    }
+    await this.undo(rec);
+    if (rec.state === 'ready') this.announce('network.disconnect', rec);
+  }
+
+  /** DEL in reverse with the cached result, loopback DEL, `ip netns del`, then drop the record. */
+  private async undo(rec: AttachmentRecord): Promise<void> {
+    const errors: unknown[] = [];
+    const live = rec.netnsName ? netnsExists(rec.netnsName) : false;
+    // CNI DEL with an empty CNI_NETNS: the plugins release IPAM and rules but touch no interface.
+    const netns = live ? rec.netnsPath! : '';
+    if (rec.confList) {
+      const list: CniConfList = rec.result
+        ? rec.confList
+        : { ...rec.confList, plugins: rec.confList.plugins.filter((p) => !NEEDS_PREV_RESULT_ON_DEL.has(p.type)) };
+      try {
+        await this.invoker.delList(list, this.runtime(rec, netns), rec.result);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (rec.loopback && live) {
+      try {
+        await this.invoker.delList(LOOPBACK_CONF_LIST, { containerId: rec.containerId, netns, ifName: 'lo' }, undefined);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (rec.netnsName) {
+      try {
+        await deleteNetns(rec.netnsName);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
+    this.opts.attachments.remove(rec.containerId);
+  }
+
+  private runtime(rec: AttachmentRecord, netns: string) {
+    return { containerId: rec.containerId, netns, ifName: rec.ifName, capabilityArgs: { portMappings: toPortmapRuntime(rec.ports) } };
+  }
+
+  private toSetup(rec: AttachmentRecord): NetworkSetup {
+    const info = attachmentInfo(rec);
+    const isHost = !rec.netnsName;
+    const dns = containerDns(this.opts.resolvConfPath, isHost);
+    const setup: NetworkSetup = {
+      attachments: info ? [info] : [],
+      ports: rec.ports,
+      hostsEntries: isHost ? [] : this.hostsEntriesFor(rec.containerId),
+      dns: dns.dns,
+      resolvConf: dns.content,
+    };
+    if (rec.netnsPath) setup.netnsPath = rec.netnsPath;
+    return setup;
+  }
+
+  private announce(topic: 'network.connect' | 'network.disconnect', rec: AttachmentRecord): void {
+    const address = rec.result?.ips?.[0]?.address ?? '';
+    this.opts.events?.publish({
+      topic,
+      subjectId: rec.containerId,
+      attributes: { name: rec.network, container: rec.containerId, containerName: rec.name, type: this.findNetwork(rec.networkId)?.driver ?? '' },
+      body: { $case: 'network', value: { network: rec.network, containerId: rec.containerId, address } },
+    });
+    const net = this.findNetwork(rec.networkId);
+    if (net && !net.predefined && this.opts.onPeersChanged) {
+      const peers = this.opts.attachments.byNetwork(rec.networkId).filter((p) => p.containerId !== rec.containerId && p.state === 'ready');
+      if (peers.length > 0) this.opts.onPeersChanged({ network: rec.network, containerIds: peers.map((p) => p.containerId) });
+    }
+  }
+
+  private findNetwork(id: string): NetworkRecord | undefined {
+    try {
+      return this.opts.registry.get(id);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.perContainer.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.perContainer.set(key, settled);
+    void settled.then(() => {
+      if (this.perContainer.get(key) === settled) this.perContainer.delete(key);
+    });
+    return next;
+  }
+
+  private withPortLock<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.portLock.then(fn, fn);
+    this.portLock = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/** The container's side of the attachment from the cached ADD result. */
+export function attachmentInfo(rec: AttachmentRecord): NetworkAttachmentInfo | undefined {
+  const r: CniResult | undefined = rec.result;
+  if (!r?.ips?.length) return undefined;
+  const ifaces = r.interfaces ?? [];
+  const ip = r.ips.find((i) => i.interface !== undefined && ifaces[i.interface]?.sandbox) ?? r.ips[0]!;
+  const [addr, prefix] = ip.address.split('/');
+  const iface = ip.interface !== undefined ? ifaces[ip.interface] : undefined;
+  const bridge = typeof rec.confList?.plugins[0]?.bridge === 'string' ? (rec.confList.plugins[0].bridge as string) : '';
+  return {
+    network: rec.network,
+    bridge,
+    ipAddress: addr ?? '',
+    ipPrefixLen: Number(prefix ?? 0),
+    gateway: ip.gateway ?? '',
+    macAddress: iface?.mac ?? '',
+  };
+}
+
+function uniqueNames(ip: string, names: string[]): string {
+  return [ip, ...new Set(names.filter((n) => n))].join(' ');
+}
+
+export type { PortMapping };

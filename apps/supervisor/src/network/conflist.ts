@@ -1,0 +1,41 @@
+// The CNI configuration lists berth runs for a network: the same shape podman 4 writes (bridge with
+// host-local IPAM, portmap, firewall), with the IPAM leases under the berth state root.
+import { CNI_VERSION, type CniConfList } from './cni-invoker';
+import type { NetworkRecord } from './network-registry';
+
+export interface ConfListOptions {
+  /** host-local dataDir (it keeps <dataDir>/<network name>/<ip> lease files). */
+  ipamDir: string;
+  /** Add the firewall plugin (per-container ACCEPT rules in CNI-FORWARD; matters when FORWARD drops). */
+  firewall: boolean;
+}
+
+export function bridgeConfList(net: NetworkRecord, opts: ConfListOptions): CniConfList {
+  const plugins: CniConfList['plugins'] = [
+    {
+      type: 'bridge',
+      bridge: net.bridge,
+      isGateway: true,
+      // Masquerade traffic that leaves the host; portmap needs hairpin for a container reaching its own
+      // published port.
+      ipMasq: true,
+      hairpinMode: true,
+      ipam: {
+        type: 'host-local',
+        dataDir: opts.ipamDir,
+        routes: [{ dst: '0.0.0.0/0' }],
+        ranges: [[{ subnet: net.subnet, gateway: net.gateway }]],
+      },
+    },
+    // snat stays at its default (on): without it 127.0.0.1:HOSTPORT does not reach the container.
+    { type: 'portmap', capabilities: { portMappings: true } },
+  ];
+  if (opts.firewall) plugins.push({ type: 'firewall', backend: 'iptables' });
+  return { cniVersion: CNI_VERSION, name: net.name, plugins };
+}
+
+/** Loopback is its own call with CNI_IFNAME=lo (it brings lo up; DEL takes it down). */
+export const LOOPBACK_CONF_LIST: CniConfList = { cniVersion: CNI_VERSION, name: 'lo', plugins: [{ type: 'loopback' }] };
+
+/** Plugins that refuse DEL without a prevResult; skipped when setup died before its result was cached. */
+export const NEEDS_PREV_RESULT_ON_DEL = new Set(['firewall']);

@@ -1,0 +1,59 @@
+// The seam between the supervisor's container lifecycle and container networking (CNI). The lifecycle code
+// asks for a network before the runtime starts and gives it back on exit/delete; how it is made (netns,
+// CNI plugins, IPAM, port maps, iptables) is the provider's business. Kept separate from a single container
+// so pod sandboxes (a shared netns) can reuse it later.
+
+export interface PortMapping {
+  /** Host IP to bind; empty or undefined for all addresses. */
+  hostIp?: string;
+  /** Host port; 0 asks the provider to pick a free one. */
+  hostPort: number;
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+}
+
+export interface NetworkRequest {
+  containerId: string;
+  /** Container name (no leading slash): peers on a user network reach it by this name. */
+  name: string;
+  hostname: string;
+  /** "bridge" (default), "none", "host", or a user-defined network name. */
+  network: string;
+  ports: PortMapping[];
+}
+
+export interface NetworkAttachmentInfo {
+  network: string;
+  bridge: string;
+  ipAddress: string;
+  ipPrefixLen: number;
+  gateway: string;
+  macAddress: string;
+}
+
+export interface NetworkSetup {
+  /** Network namespace for the OCI spec (/run/netns/NAME); undefined means the host's namespace. */
+  netnsPath?: string;
+  attachments: NetworkAttachmentInfo[];
+  /** Ports as bound (host ports resolved). */
+  ports: PortMapping[];
+  /** Extra /etc/hosts lines, "IP NAME", e.g. peers on a user network. */
+  hostsEntries: string[];
+  /** What to write to /etc/resolv.conf. */
+  dns: { nameservers: string[]; search: string[]; options: string[] };
+  /** The whole /etc/resolv.conf to write (dns rendered, with a comment when loopback nameservers were left out). */
+  resolvConf?: string;
+}
+
+export interface NetworkProvider {
+  /** Makes the container's network; on failure nothing is left configured. */
+  setup(req: NetworkRequest): Promise<NetworkSetup>;
+  /** Undoes setup. Idempotent; works from persisted state after a supervisor crash. */
+  teardown(containerId: string): Promise<void>;
+  /** The setup of an attached container rebuilt from persisted state (inspect after a restart). */
+  setupFor?(containerId: string): NetworkSetup | undefined;
+  /** Current /etc/hosts lines for the container (its own, then peers on a user network). */
+  hostsEntriesFor?(containerId: string): string[];
+  /** Tears down the networks of containers that are not live (died while the supervisor was down). */
+  reconcile?(isLive: (containerId: string) => boolean): Promise<string[]>;
+}

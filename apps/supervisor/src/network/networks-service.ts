@@ -1,0 +1,45 @@
+// The berth.containers.v1.Networks gRPC service: a thin adapter over Networks (networking.ts).
+import type { Logger } from '@berth/service-kit';
+import { unary, type ServiceRegistration } from '@berth/service-kit';
+import pino from 'pino';
+// Deep import: libs/api's index does not re-export networks.proto's module yet (see the report).
+import {
+  NetworksService,
+  type Network,
+  type NetworksServer,
+} from '@berth/api/dist/generated/berth/containers/v1/networks';
+import type { NetworkDetails, Networks } from './networking';
+import type { NetworkRecord } from './network-registry';
+
+export function toProtoNetwork(n: NetworkRecord | NetworkDetails): Network {
+  return {
+    id: n.id,
+    name: n.name,
+    driver: n.driver,
+    bridge: n.bridge,
+    subnet: n.subnet,
+    gateway: n.gateway,
+    created: new Date(n.created),
+    labels: { ...n.labels },
+    predefined: n.predefined,
+    containers: 'containers' in n ? n.containers : [],
+  };
+}
+
+export function networksServiceRegistration(networks: Networks, log: Logger = pino({ level: 'silent' })): ServiceRegistration {
+  const impl: NetworksServer = {
+    create: unary(log, 'Networks.Create', async (req) => {
+      const opts: Parameters<Networks['create']>[0] = { name: req.name, labels: req.labels };
+      if (req.subnet) opts.subnet = req.subnet;
+      if (req.gateway) opts.gateway = req.gateway;
+      return toProtoNetwork(networks.create(opts));
+    }),
+    list: unary(log, 'Networks.List', async (req) => ({ networks: networks.list(req.nameContains).map(toProtoNetwork) })),
+    inspect: unary(log, 'Networks.Inspect', async (req) => toProtoNetwork(networks.inspect(req.id))),
+    remove: unary(log, 'Networks.Remove', async (req) => {
+      await networks.remove(req.id);
+      return {};
+    }),
+  };
+  return { name: 'berth.containers.v1.Networks', definition: NetworksService, implementation: impl };
+}
