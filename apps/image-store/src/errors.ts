@@ -86,6 +86,11 @@ export class NoMatchingPlatformError extends NotFoundError {
 export class InvalidArchiveError extends InvalidArgumentError {}
 export class ArchiveDigestError extends InvalidArgumentError {}
 export class MissingBlobError extends InvalidArgumentError {}
+export class DescriptorSizeError extends InvalidArgumentError {
+  constructor(what: string, digest: string, said: number, actual: number) {
+    super(`${what} ${digest}: its descriptor says ${said} bytes, the blob has ${actual}`);
+  }
+}
 export class JsonTooLargeError extends InvalidArgumentError {
   constructor(what: string, size: number, cap: number) {
     super(`${what} is ${size} bytes, larger than the ${cap}-byte cap`);

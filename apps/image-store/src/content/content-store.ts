@@ -234,7 +234,7 @@ export class ContentStore {
   }
 
   /** Writes a whole stream under a fresh ref and commits it; expectedDigest undefined = learn it from the bytes. */
-  async writeStream(source: AsyncIterable<Buffer | Uint8Array>, opts: Omit<OpenWriterOptions, 'ref' | 'offset'> & { ref?: string; lease?: Lease; what?: string }): Promise<CommitResult> {
+  async writeStream(source: AsyncIterable<Buffer | Uint8Array> | Iterable<Buffer | Uint8Array>, opts: Omit<OpenWriterOptions, 'ref' | 'offset'> & { ref?: string; lease?: Lease; what?: string }): Promise<CommitResult> {
     const ref = opts.ref ?? `tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
     const open: OpenWriterOptions = { ref };
     if (opts.expectedDigest !== undefined) open.expectedDigest = opts.expectedDigest;
