@@ -3,3 +3,5 @@ export * from './nats-server';
 export * from './service-process';
 export * from './test-images';
 export * from './temp-dirs';
+export * from './rootfs-fixture';
+export * from './mounts';

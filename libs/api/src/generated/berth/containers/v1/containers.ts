@@ -104,6 +104,11 @@ export interface ContainerConfig {
   stopTimeout: number;
   /** Exposed ports "80/tcp". */
   exposedPorts: string[];
+  /**
+   * Close PID 1's stdin when the first attached client disconnects (docker run -i without -d); otherwise
+   * stdin stays open across attach/detach.
+   */
+  stdinOnce: boolean;
 }
 
 export interface ContainerConfig_LabelsEntry {
@@ -974,6 +979,7 @@ function createBaseContainerConfig(): ContainerConfig {
     stopSignal: "",
     stopTimeout: 0,
     exposedPorts: [],
+    stdinOnce: false,
   };
 }
 
@@ -1020,6 +1026,9 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     }
     for (const v of message.exposedPorts) {
       writer.uint32(114).string(v!);
+    }
+    if (message.stdinOnce !== false) {
+      writer.uint32(120).bool(message.stdinOnce);
     }
     return writer;
   },
@@ -1152,6 +1161,14 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
             message.exposedPorts.push(reader.string());
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.stdinOnce = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1219,6 +1236,11 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
         : globalThis.Array.isArray(object?.exposed_ports)
         ? object.exposed_ports.map((e: any) => globalThis.String(e))
         : [],
+      stdinOnce: isSet(object.stdinOnce)
+        ? globalThis.Boolean(object.stdinOnce)
+        : isSet(object.stdin_once)
+        ? globalThis.Boolean(object.stdin_once)
+        : false,
     };
   },
 
@@ -1272,6 +1294,9 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     if (message.exposedPorts?.length) {
       obj.exposedPorts = message.exposedPorts;
     }
+    if (message.stdinOnce !== false) {
+      obj.stdinOnce = message.stdinOnce;
+    }
     return obj;
   },
 
@@ -1302,6 +1327,7 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     message.stopSignal = object.stopSignal ?? "";
     message.stopTimeout = object.stopTimeout ?? 0;
     message.exposedPorts = object.exposedPorts?.map((e) => e) || [];
+    message.stdinOnce = object.stdinOnce ?? false;
     return message;
   },
 };

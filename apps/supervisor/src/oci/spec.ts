@@ -1,0 +1,240 @@
+// The OCI runtime spec (config.json) for a container, with Docker's defaults: namespaces, mounts, default
+// capabilities, masked and read-only paths, device cgroup rules, rlimits clamped to the host's hard limits.
+import type { containersV1 } from '@berth/api';
+import * as fs from 'node:fs';
+import { InvalidConfigError, MemoryTooLowError } from '../errors';
+
+export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Docker's minimum --memory. */
+export const MIN_MEMORY = 6 * 1024 * 1024;
+export const INIT_PATH = '/dev/init';
+
+// Docker's default capability set (moby oci/caps/defaults.go).
+export const DEFAULT_CAPS = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
+  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+export const MASKED_PATHS = [
+  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+];
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+}
+
+export interface SpecInputs {
+  id: string;
+  config: containersV1.ContainerConfig;
+  hostConfig: containersV1.HostConfig;
+  hostname: string;
+  rootfsPath: string;
+  user: ResolvedUser;
+  /** Network namespace to join; undefined shares the host's. */
+  netnsPath: string | undefined;
+  hostnamePath: string;
+  hostsPath: string;
+  resolvConfPath: string;
+  /** Where the init binary is on the host (catatonit). */
+  initBinary: string;
+  hostLimits: Map<string, number>;
+}
+
+/** Entrypoint + cmd, as Docker joins them. */
+export function processArgs(config: containersV1.ContainerConfig): string[] {
+  return [...config.entrypoint, ...config.cmd];
+}
+
+/** Validates the request-side parts of a config that would only fail later (at start or in the runtime). */
+export function validateConfig(config: containersV1.ContainerConfig, hostConfig: containersV1.HostConfig): void {
+  if (processArgs(config).length === 0) throw new InvalidConfigError('no command specified: the image has no Cmd or Entrypoint and none was given');
+  for (const e of config.env) if (!e.includes('=') || e.startsWith('=')) throw new InvalidConfigError(`invalid environment entry "${e}": use KEY=VALUE`);
+  if (config.workingDir && !config.workingDir.startsWith('/')) throw new InvalidConfigError(`working directory "${config.workingDir}" is not absolute`);
+  const r = hostConfig.resources;
+  if (r) {
+    if (r.memory < 0) throw new InvalidConfigError(`memory limit ${r.memory} is negative`);
+    if (r.memory > 0 && r.memory < MIN_MEMORY) throw new MemoryTooLowError(r.memory);
+    if (r.memorySwap > 0 && r.memory === 0) throw new InvalidConfigError('memory-swap needs a memory limit too');
+    if (r.memorySwap > 0 && r.memorySwap < r.memory) throw new InvalidConfigError(`memory-swap ${r.memorySwap} must be at least the memory limit ${r.memory}`);
+    if (r.cpuShares < 0) throw new InvalidConfigError(`cpu-shares ${r.cpuShares} is negative`);
+    if (r.cpuShares > 0 && r.cpuShares < 2) throw new InvalidConfigError(`cpu-shares ${r.cpuShares} is below the minimum 2`);
+    if (r.nanoCpus < 0) throw new InvalidConfigError(`cpus ${r.nanoCpus / 1e9} is negative`);
+    if (r.pidsLimit < -1) throw new InvalidConfigError(`pids-limit ${r.pidsLimit} is invalid`);
+  }
+  for (const v of hostConfig.volumes) {
+    if (!v.source.startsWith('/')) throw new InvalidConfigError(`volume source "${v.source}" is not an absolute host path`);
+    if (!v.destination.startsWith('/')) throw new InvalidConfigError(`volume destination "${v.destination}" is not an absolute path`);
+    if (v.destination === '/') throw new InvalidConfigError('a volume cannot be mounted at /');
+  }
+  const policy = hostConfig.restartPolicy?.name ?? '';
+  if (!['', 'no', 'on-failure', 'always', 'unless-stopped'].includes(policy)) {
+    throw new InvalidConfigError(`invalid restart policy "${policy}": use no, on-failure[:max], always or unless-stopped`);
+  }
+  if ((hostConfig.restartPolicy?.maximumRetryCount ?? 0) !== 0 && policy !== 'on-failure') {
+    throw new InvalidConfigError(`maximum retry count is only valid with the on-failure restart policy`);
+  }
+  if (hostConfig.restartPolicy?.maximumRetryCount && hostConfig.restartPolicy.maximumRetryCount < 0) throw new InvalidConfigError('maximum retry count cannot be negative');
+  if (hostConfig.restartPolicy && policy !== '' && policy !== 'no' && hostConfig.autoRemove) {
+    throw new InvalidConfigError('a restart policy cannot be combined with auto-remove (--rm)');
+  }
+  if (hostConfig.runtime && !['crun', 'runc'].includes(hostConfig.runtime)) throw new InvalidConfigError(`unknown runtime "${hostConfig.runtime}": use crun or runc`);
+}
+
+/** The hard limits of this process (/proc/self/limits), "RLIMIT_NOFILE" → number; unlimited is absent. */
+export function readHostHardLimits(): Map<string, number> {
+  const names: Record<string, string> = { 'Max open files': 'RLIMIT_NOFILE', 'Max processes': 'RLIMIT_NPROC' };
+  const out = new Map<string, number>();
+  for (const line of fs.readFileSync('/proc/self/limits', 'utf8').split('\n')) {
+    for (const [label, key] of Object.entries(names)) {
+      if (!line.startsWith(label)) continue;
+      const hard = line.slice(label.length).trim().split(/\s+/)[1];
+      if (hard && /^\d+$/.test(hard)) out.set(key, Number(hard));
+    }
+  }
+  return out;
+}
+
+function clamp(key: string, want: number, limits: Map<string, number>): number {
+  const hard = limits.get(key);
+  return hard === undefined ? want : Math.min(want, hard);
+}
+
+/** The memory/swap pair as the runtime takes it (swap is memory+swap in cgroup v1 terms). */
+export function memorySettings(r: containersV1.Resources | undefined): { limit: number; swap: number } | undefined {
+  if (!r || r.memory <= 0) return undefined;
+  const swap = r.memorySwap === -1 ? -1 : r.memorySwap > 0 ? r.memorySwap : r.memory * 2;
+  return { limit: r.memory, swap };
+}
+
+export function linuxResources(r: containersV1.Resources | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const mem = memorySettings(r);
+  if (mem) out.memory = mem;
+  const cpu: Record<string, number> = {};
+  if (r?.cpuShares) cpu.shares = r.cpuShares;
+  if (r?.nanoCpus) {
+    cpu.period = 100_000;
+    cpu.quota = Math.max(1000, Math.round((r.nanoCpus * 100_000) / 1e9));
+  }
+  if (Object.keys(cpu).length) out.cpu = cpu;
+  if (r?.pidsLimit && r.pidsLimit > 0) out.pids = { limit: r.pidsLimit };
+  return out;
+}
+
+// Docker's default device cgroup rules: deny all, then the usual character devices.
+const DEVICE_RULES = [
+  { allow: false, access: 'rwm' },
+  // A wildcard major/minor is an absent field in OCI terms.
+  { allow: true, type: 'c', access: 'm' },
+  { allow: true, type: 'b', access: 'm' },
+  ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 1], [5, 2], [10, 200]].map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
+  { allow: true, type: 'c', major: 136, access: 'rwm' },
+];
+
+export function buildSpec(inp: SpecInputs): Record<string, unknown> {
+  const { config, hostConfig } = inp;
+  let args = processArgs(config);
+  const env = [...config.env];
+  if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
+  if (!env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${inp.hostname}`);
+  if (config.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
+  const mounts: Record<string, unknown>[] = [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+    { destination: '/etc/hostname', type: 'bind', source: inp.hostnamePath, options: ['rbind', 'rprivate'] },
+    { destination: '/etc/hosts', type: 'bind', source: inp.hostsPath, options: ['rbind', 'rprivate'] },
+    { destination: '/etc/resolv.conf', type: 'bind', source: inp.resolvConfPath, options: ['rbind', 'rprivate'] },
+  ];
+  for (const v of hostConfig.volumes) {
+    mounts.push({ destination: v.destination, type: 'bind', source: v.source, options: ['rbind', 'rprivate', v.readOnly ? 'ro' : 'rw'] });
+  }
+  if (hostConfig.init) {
+    mounts.push({ destination: INIT_PATH, type: 'bind', source: inp.initBinary, options: ['bind', 'ro'] });
+    args = [INIT_PATH, '--', ...args];
+  }
+  const namespaces: Record<string, string>[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
+  if (inp.netnsPath) namespaces.push({ type: 'network', path: inp.netnsPath });
+  const nofile = clamp('RLIMIT_NOFILE', 1_048_576, inp.hostLimits);
+  const caps = DEFAULT_CAPS;
+  const process: Record<string, unknown> = {
+    terminal: config.tty,
+    user: { uid: inp.user.uid, gid: inp.user.gid, ...(inp.user.additionalGids.length ? { additionalGids: inp.user.additionalGids } : {}) },
+    args,
+    env,
+    cwd: config.workingDir || '/',
+    capabilities: { bounding: caps, effective: caps, permitted: caps },
+    rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }],
+    noNewPrivileges: hostConfig.noNewPrivileges,
+    oomScoreAdj: 0,
+  };
+  return {
+    ociVersion: '1.0.2',
+    process,
+    root: { path: inp.rootfsPath, readonly: hostConfig.readOnly },
+    hostname: inp.hostname,
+    mounts,
+    linux: {
+      cgroupsPath: `/berth/${inp.id}`,
+      namespaces,
+      resources: { devices: DEVICE_RULES, ...linuxResources(hostConfig.resources) },
+      maskedPaths: MASKED_PATHS,
+      readonlyPaths: READONLY_PATHS,
+    },
+  };
+}
+
+/**
+ * Resolves "uid[:gid]" or "name[:group]" against the rootfs's /etc/passwd and /etc/group, as Docker does;
+ * empty means root.
+ */
+export function resolveUser(user: string, rootfs: string): ResolvedUser {
+  if (!user) return { uid: 0, gid: 0, additionalGids: [] };
+  const [u, g] = user.split(':', 2) as [string, string | undefined];
+  const passwd = readDb(`${rootfs}/etc/passwd`);
+  const groups = readDb(`${rootfs}/etc/group`);
+  let uid: number;
+  let gid: number | undefined;
+  let userName: string | undefined;
+  if (/^\d+$/.test(u)) {
+    uid = Number(u);
+    const row = passwd.find((r) => r[2] === u);
+    if (row) {
+      gid = Number(row[3]);
+      userName = row[0];
+    }
+  } else {
+    const row = passwd.find((r) => r[0] === u);
+    if (!row) throw new InvalidConfigError(`unable to find user ${u}: no matching entries in passwd file`);
+    uid = Number(row[2]);
+    gid = Number(row[3]);
+    userName = u;
+  }
+  if (g !== undefined && g !== '') {
+    if (/^\d+$/.test(g)) gid = Number(g);
+    else {
+      const row = groups.find((r) => r[0] === g);
+      if (!row) throw new InvalidConfigError(`unable to find group ${g}: no matching entries in group file`);
+      gid = Number(row[2]);
+    }
+  }
+  const additionalGids = userName
+    ? groups.filter((r) => (r[3] ?? '').split(',').includes(userName!)).map((r) => Number(r[2])).filter((n) => n !== gid)
+    : [];
+  return { uid, gid: gid ?? 0, additionalGids };
+}
+
+function readDb(file: string): string[][] {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+  } catch {
+    return [];
+  }
+}
