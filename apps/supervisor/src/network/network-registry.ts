@@ -112,7 +112,8 @@ export class NetworkRegistry {
   }
 
   list(): NetworkRecord[] {
-    return [...this.predefined, ...readJsonDir<NetworkRecord>(this.dir)];
+    const user = readJsonDir<NetworkRecord>(this.dir).sort((a, b) => a.created.localeCompare(b.created) || a.name.localeCompare(b.name));
+    return [...this.predefined, ...user];
   }
 
   /** By name, full id or unique id prefix (at least 3 characters). */
