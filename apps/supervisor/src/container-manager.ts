@@ -66,6 +66,17 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** True when `p` settles within `ms`; the timer is cleared either way so nothing lingers. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true), t]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Docker's exit codes for a PID 1 that could not be started. */
 function startFailureCode(message: string): number {
   if (/not found|no such file/i.test(message)) return 127;
@@ -343,7 +354,8 @@ export class ContainerManager {
       throw err;
     }
     if (!res || res.data < 0) {
-      const parent = await Promise.race([conmon.parentExit, sleep(5000).then(() => ({ stderr: '' }))]);
+      await within(conmon.parentExit, 5000);
+      const parent = await Promise.race([conmon.parentExit, Promise.resolve({ stderr: '' })]);
       conmon.release();
       const message = (res?.message ?? parent.stderr).trim() || 'conmon exited before creating the container';
       const code = startFailureCode(message);
@@ -544,11 +556,11 @@ export class ContainerManager {
     const runtime = this.runtimeOf(e);
     this.publish('container.kill', e, { signal: sig.name });
     await this.signal(e, runtime, sig.number);
-    const timedOut = await Promise.race([exited.then(() => false), sleep(grace * 1000).then(() => true)]);
-    if (timedOut) {
+    const exitedInTime = await within(exited, grace * 1000);
+    if (!exitedInTime) {
       this.publish('container.kill', e, { signal: 'SIGKILL' });
       await this.signal(e, runtime, 9);
-      const gone = await Promise.race([exited.then(() => true), sleep(STOP_KILL_WAIT_MS).then(() => false)]);
+      const gone = await within(exited, STOP_KILL_WAIT_MS);
       if (!gone) throw new RuntimeError(`container ${ctr.id} did not exit ${STOP_KILL_WAIT_MS / 1000} s after SIGKILL`);
     }
     await e.cleanup;
@@ -622,7 +634,7 @@ export class ContainerManager {
     const status = e.s.ctr.state!.status;
     if (cond === 'not-running' && !ACTIVE.has(status) && status !== 'restarting' && !e.starting) return e.s.ctr.state!.exitCode;
     const event = cond === 'removed' ? `removed:${id}` : `exit:${id}`;
-    return new Promise<number>((resolve, reject) => {
+    const code = await new Promise<number>((resolve, reject) => {
       const onEvent = (code: number) => {
         signal?.removeEventListener('abort', onAbort);
         resolve(code);
@@ -634,6 +646,9 @@ export class ContainerManager {
       this.changes.once(event, onEvent);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+    // Return once the runtime, network and mounts are released, so a following remove or start is quick.
+    await this.entries.get(id)?.cleanup;
+    return code;
   }
 
   remove(ref: string, force = false): Promise<void> {
@@ -647,7 +662,7 @@ export class ContainerManager {
         const runtime = this.runtimeOf(e);
         this.publish('container.kill', e, { signal: 'SIGKILL' });
         await this.signal(e, runtime, 9);
-        const gone = await Promise.race([exited.then(() => true), sleep(STOP_KILL_WAIT_MS).then(() => false)]);
+        const gone = await within(exited, STOP_KILL_WAIT_MS);
         if (!gone) throw new RuntimeError(`container ${id} did not exit after SIGKILL`);
       }
       if (e.restartTimer) clearTimeout(e.restartTimer);

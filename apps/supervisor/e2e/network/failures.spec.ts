@@ -55,7 +55,6 @@ describe('network setup failures', () => {
       confList: bridgeConfList(net, { ipamDir: fx.networks.registry.ipamDir, firewall: true }),
       ports: [],
       state: 'pending',
-      loopback: true,
       created: new Date().toISOString(),
     });
     await addNetns(ns);

@@ -1,6 +1,8 @@
 // The OCI runtime CLI (crun by default, runc selectable): the calls the supervisor makes after conmon created
 // the container. Every call gets the same --root so tests and the host's own containers never mix.
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { RuntimeError } from '../errors';
 
 export const RUNTIME_BINARIES: Record<string, string> = { crun: '/usr/bin/crun', runc: '/usr/sbin/runc' };
@@ -81,9 +83,16 @@ export class OciRuntime {
     }
   }
 
-  /** Applies new cgroup limits to a running container (`update -r -` reads the JSON from stdin). */
-  update(id: string, resources: Record<string, unknown>): Promise<string> {
-    return this.must('update', ['update', '-r', '-', id], JSON.stringify(resources));
+  /** Applies new cgroup limits to a running container (through a file: crun cannot open a socket as stdin). */
+  async update(id: string, resources: Record<string, unknown>): Promise<void> {
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    const file = path.join(this.root, `update-${id}-${process.pid}.json`);
+    fs.writeFileSync(file, JSON.stringify(resources));
+    try {
+      await this.must('update', ['update', '-r', file, id]);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   }
 
   /** Host PIDs of every process in the container. */

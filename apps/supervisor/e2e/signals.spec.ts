@@ -1,0 +1,160 @@
+// Stop/kill semantics with and without an init, pause/resume, cgroup limits, OOM, zombie reaping.
+import * as fs from 'node:fs';
+import { makeHarness, logLines, until, type Harness } from './harness';
+import { NotPausedError } from '../src/errors';
+
+jest.setTimeout(60_000);
+
+let h: Harness;
+beforeEach(async () => {
+  h = await makeHarness();
+});
+afterEach(async () => {
+  await h.teardown();
+});
+
+const cg = (ctrl: string, id: string, file: string) => fs.readFileSync(`/sys/fs/cgroup/${ctrl}/berth/${id}/${file}`, 'utf8').trim();
+
+/** Descendants of the container's PID 1 (host PIDs) that are zombies. */
+function zombies(pid1: number): number[] {
+  const out: number[] = [];
+  const walk = (pid: number) => {
+    let kids: number[] = [];
+    try {
+      kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return;
+    }
+    for (const k of kids) {
+      try {
+        if (fs.readFileSync(`/proc/${k}/stat`, 'utf8').replace(/^.*\) /, '')[0] === 'Z') out.push(k);
+      } catch {
+        // gone meanwhile
+      }
+      walk(k);
+    }
+  };
+  walk(pid1);
+  return out;
+}
+
+describe('stop', () => {
+  it('a plain sleep as PID 1 ignores SIGTERM: stop waits the grace time, then SIGKILL gives 137', async () => {
+    const c = await h.mgr.create(h.req(['sleep', '1000']));
+    await h.mgr.start(c.id);
+    const t0 = Date.now();
+    await h.mgr.stop(c.id, 1);
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(1000);
+    expect(took).toBeLessThan(5000);
+    const st = h.mgr.get(c.id).state!;
+    expect(st.status).toBe('exited');
+    expect(st.exitCode).toBe(137);
+    expect(h.sink.topics(c.id)).toEqual(['container.create', 'container.start', 'container.kill', 'container.kill', 'container.die', 'container.stop']);
+    expect(h.sink.events.filter((e) => e.topic === 'container.kill').map((e) => e.attributes.signal)).toEqual(['SIGTERM', 'SIGKILL']);
+  });
+
+  it('with --init the signal is forwarded: stop exits 143 at once', async () => {
+    const c = await h.mgr.create(h.req(['sleep', '1000'], {}, { init: true }));
+    await h.mgr.start(c.id);
+    const t0 = Date.now();
+    await h.mgr.stop(c.id, 10);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(h.mgr.get(c.id).state!.exitCode).toBe(143);
+    expect(h.sink.topics(c.id)).toEqual(['container.create', 'container.start', 'container.kill', 'container.die', 'container.stop']);
+  });
+
+  it('uses the configured stop signal', async () => {
+    const c = await h.mgr.create(h.req(['sh', '-c', 'trap "echo got-usr1; exit 3" USR1; while true; do sleep 0.05; done'], { stopSignal: 'SIGUSR1' }));
+    await h.mgr.start(c.id);
+    await new Promise((r) => setTimeout(r, 200));
+    await h.mgr.stop(c.id, 10);
+    expect(h.mgr.get(c.id).state!.exitCode).toBe(3);
+    expect(logLines(c.logPath).map((l) => l.text)).toContain('got-usr1');
+  });
+
+  it('restart stops and starts it again, with a restart event', async () => {
+    const c = await h.mgr.create(h.req(['sleep', '1000'], {}, { init: true }));
+    await h.mgr.start(c.id);
+    const pid1 = h.mgr.get(c.id).state!.pid;
+    await h.mgr.restart(c.id, 5);
+    const st = h.mgr.get(c.id).state!;
+    expect(st.status).toBe('running');
+    expect(st.pid).not.toBe(pid1);
+    expect(h.sink.topics(c.id).slice(-5)).toEqual(['container.kill', 'container.die', 'container.stop', 'container.start', 'container.restart']);
+  });
+});
+
+describe('kill, pause, resume', () => {
+  it('kill -s by name and number reaches a handler in PID 1', async () => {
+    const c = await h.mgr.create(h.req(['sh', '-c', 'trap "echo hup" HUP; trap "exit 7" USR2; while true; do sleep 0.05; done']));
+    await h.mgr.start(c.id);
+    await new Promise((r) => setTimeout(r, 200));
+    await h.mgr.kill(c.id, 'HUP');
+    await until(() => logLines(c.logPath).some((l) => l.text === 'hup'), 5000, 'the HUP handler');
+    expect(h.mgr.get(c.id).state!.status).toBe('running');
+    await h.mgr.kill(c.id, '12');
+    expect(await h.mgr.wait(c.id)).toBe(7);
+    expect(h.sink.events.filter((e) => e.topic === 'container.kill').map((e) => e.attributes.signal)).toEqual(['SIGHUP', 'SIGUSR2']);
+  });
+
+  it('pause freezes the container, resume thaws it, kill while paused takes effect', async () => {
+    const c = await h.mgr.create(h.req(['sleep', '1000']));
+    await h.mgr.start(c.id);
+    await expect(h.mgr.resume(c.id)).rejects.toBeInstanceOf(NotPausedError);
+    await h.mgr.pause(c.id);
+    expect(h.mgr.get(c.id).state!.status).toBe('paused');
+    expect(cg('freezer', c.id, 'freezer.state')).toBe('FROZEN');
+    await h.mgr.resume(c.id);
+    expect(cg('freezer', c.id, 'freezer.state')).toBe('THAWED');
+    await h.mgr.pause(c.id);
+    await h.mgr.kill(c.id, 'KILL');
+    expect(await h.mgr.wait(c.id)).toBe(137);
+    expect(h.sink.topics(c.id)).toEqual(['container.create', 'container.start', 'container.pause', 'container.unpause', 'container.pause', 'container.kill', 'container.die']);
+  });
+});
+
+describe('cgroups', () => {
+  it('sets cpu shares, quota, memory and pids limits', async () => {
+    const c = await h.mgr.create(h.req(['sleep', '1000'], {}, {
+      resources: { cpuShares: 256, nanoCpus: 1_500_000_000, memory: 64 * 1024 * 1024, memorySwap: 0, pidsLimit: 50 },
+    }));
+    await h.mgr.start(c.id);
+    expect(cg('cpu', c.id, 'cpu.shares')).toBe('256');
+    expect(cg('cpu', c.id, 'cpu.cfs_quota_us')).toBe('150000');
+    expect(cg('cpu', c.id, 'cpu.cfs_period_us')).toBe('100000');
+    expect(cg('memory', c.id, 'memory.limit_in_bytes')).toBe(String(64 * 1024 * 1024));
+    expect(cg('pids', c.id, 'pids.max')).toBe('50');
+    await h.mgr.update(c.id, { cpuShares: 512, nanoCpus: 0, memory: 96 * 1024 * 1024, memorySwap: 0, pidsLimit: 0 }, undefined);
+    expect(cg('cpu', c.id, 'cpu.shares')).toBe('512');
+    expect(cg('memory', c.id, 'memory.limit_in_bytes')).toBe(String(96 * 1024 * 1024));
+    expect(h.mgr.get(c.id).hostConfig!.resources!.pidsLimit).toBe(50);
+    await h.mgr.kill(c.id);
+    await h.mgr.wait(c.id);
+    expect(fs.existsSync(`/sys/fs/cgroup/memory/berth/${c.id}`)).toBe(false);
+  });
+
+  it('reports an OOM kill: exit 137, OOMKilled, oom event before die', async () => {
+    const c = await h.mgr.create(h.req(['sh', '-c', 'tail /dev/zero'], {}, {
+      resources: { cpuShares: 0, nanoCpus: 0, memory: 16 * 1024 * 1024, memorySwap: 16 * 1024 * 1024, pidsLimit: 0 },
+    }));
+    await h.mgr.start(c.id);
+    expect(await h.mgr.wait(c.id)).toBe(137);
+    expect(h.mgr.get(c.id).state!.oomKilled).toBe(true);
+    expect(h.sink.topics(c.id)).toEqual(['container.create', 'container.start', 'container.oom', 'container.die']);
+    expect(h.sink.events.find((e) => e.topic === 'container.die')!.body!.oomKilled).toBe(true);
+  });
+});
+
+describe('init', () => {
+  it('zombies stay without an init and are reaped under --init', async () => {
+    const script = '(sleep 0.1 &); exec sleep 1000';
+    const plain = await h.mgr.create(h.req(['sh', '-c', script]));
+    const init = await h.mgr.create(h.req(['sh', '-c', script], {}, { init: true }));
+    await h.mgr.start(plain.id);
+    await h.mgr.start(init.id);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(zombies(h.mgr.get(plain.id).state!.pid)).toHaveLength(1);
+    expect(zombies(h.mgr.get(init.id).state!.pid)).toEqual([]);
+  });
+});
