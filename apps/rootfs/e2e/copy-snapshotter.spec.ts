@@ -1,0 +1,3 @@
+import { snapshotterConformance } from './snapshotter-suite';
+
+snapshotterConformance('copy');
