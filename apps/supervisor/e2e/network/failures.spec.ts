@@ -52,7 +52,7 @@ describe('network setup failures', () => {
       netnsName: ns,
       netnsPath: `/run/netns/${ns}`,
       ifName: 'eth0',
-      confList: bridgeConfList(net, { ipamDir: fx.networks.registry.ipamDir, firewall: true }),
+      confList: bridgeConfList(net, { ipamDir: fx.networks.registry.ipamDir, firewall: true, portmap: false }),
       ports: [],
       state: 'pending',
       created: new Date().toISOString(),

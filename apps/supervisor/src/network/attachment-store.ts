@@ -28,8 +28,6 @@ export interface AttachmentRecord {
   /** Final ADD result; absent while pending. */
   result?: CniResult;
   state: 'pending' | 'ready';
-  /** Whether loopback ADD ran (so DEL knows to undo it). */
-  loopback: boolean;
   created: string;
 }
 

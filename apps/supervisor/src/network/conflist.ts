@@ -8,6 +8,11 @@ export interface ConfListOptions {
   ipamDir: string;
   /** Add the firewall plugin (per-container ACCEPT rules in CNI-FORWARD; matters when FORWARD drops). */
   firewall: boolean;
+  /**
+   * Add portmap. Left out for containers without published ports: it costs ~40 ms on ADD and ~110 ms on
+   * DEL (its iptables calls) and does nothing for them. The list is cached per container, so DEL matches.
+   */
+  portmap: boolean;
 }
 
 export function bridgeConfList(net: NetworkRecord, opts: ConfListOptions): CniConfList {
@@ -27,9 +32,9 @@ export function bridgeConfList(net: NetworkRecord, opts: ConfListOptions): CniCo
         ranges: [[{ subnet: net.subnet, gateway: net.gateway }]],
       },
     },
-    // snat stays at its default (on): without it 127.0.0.1:HOSTPORT does not reach the container.
-    { type: 'portmap', capabilities: { portMappings: true } },
   ];
+  // snat stays at its default (on): without it 127.0.0.1:HOSTPORT does not reach the container.
+  if (opts.portmap) plugins.push({ type: 'portmap', capabilities: { portMappings: true } });
   if (opts.firewall) plugins.push({ type: 'firewall', backend: 'iptables' });
   return { cniVersion: CNI_VERSION, name: net.name, plugins };
 }
