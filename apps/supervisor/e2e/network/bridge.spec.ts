@@ -146,4 +146,19 @@ describe('bridge network (real CNI plugins)', () => {
     const again = await fx.provider.setup({ containerId: id, name: 'x', hostname: 'x', network: 'bridge', ports: [] });
     expect(again.attachments).toHaveLength(1);
   });
+
+  it('parallel setups and teardowns on a bridge that does not exist yet get distinct addresses and leave nothing', async () => {
+    const ids = [fx.newId(), fx.newId(), fx.newId(), fx.newId()];
+    const setups = await Promise.all(ids.map((id, i) => fx.provider.setup({ containerId: id, name: `p${i}`, hostname: `p${i}`, network: 'bridge', ports: [] })));
+    const ips = setups.map((s) => s.attachments[0]!.ipAddress);
+    expect(new Set(ips).size).toBe(4);
+    expect(fs.readdirSync(`/sys/class/net/${fx.bridge}/brif`)).toHaveLength(4);
+    const last = await runIn(`berth-${ids[3]!.slice(0, 12)}`, ['/bin/busybox', 'ping', '-c1', '-W1', ips[0]!]);
+    expect(last.code).toBe(0);
+    await Promise.all(ids.map((id) => fx.provider.teardown(id)));
+    expect(fs.readdirSync(`/sys/class/net/${fx.bridge}/brif`)).toEqual([]);
+    expect(fx.provider.attachments()).toEqual([]);
+    for (const ip of ips) expect(fs.existsSync(`${fx.stateDir}/network/ipam/bridge/${ip}`)).toBe(false);
+    for (const id of ids) expect(iptablesMentions(id)).toEqual([]);
+  });
 });

@@ -20,6 +20,7 @@ import { readJson, readJsonDir, writeJsonAtomic } from './state-files';
 import {
   defaultGateway,
   formatSubnet,
+  hostRouteSubnets,
   parseSubnet,
   pickFreeSubnet,
   subnetsOverlap,
@@ -81,6 +82,8 @@ export interface NetworkRegistryOptions {
   defaultBridge?: Partial<DefaultBridgeConfig>;
   subnetPool?: string;
   events?: EventPublisher;
+  /** Host routing table in /proc/net/route form (tests point it elsewhere). */
+  routeTable?: string;
 }
 
 export class NetworkRegistry {
@@ -149,7 +152,7 @@ export class NetworkRegistry {
       if (clash) throw new SubnetOverlapError(`subnet ${formatSubnet(sub)} overlaps subnet ${clash.net.subnet} of network "${clash.net.name}"`);
     } else {
       if (req.gateway) throw new InvalidNetworkConfigError('a gateway needs a subnet: give --subnet too');
-      const free = pickFreeSubnet(this.pool, taken.map((t) => t.sub));
+      const free = pickFreeSubnet(this.pool, [...taken.map((t) => t.sub), ...this.hostRoutes()]);
       if (!free) throw new InvalidNetworkConfigError(`no free /24 left in the pool ${formatSubnet(this.pool)}; give a subnet`);
       sub = free;
     }
@@ -199,6 +202,14 @@ export class NetworkRegistry {
       body: { $case: 'network', value: { network: net.name, containerId: '', address: net.subnet } },
     });
     return net;
+  }
+
+  private hostRoutes(): Ipv4Subnet[] {
+    try {
+      return hostRouteSubnets(fs.readFileSync(this.opts.routeTable ?? '/proc/net/route', 'utf8'));
+    } catch {
+      return [];
+    }
   }
 
   private firstOpened(): string {

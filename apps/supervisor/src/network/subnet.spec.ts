@@ -1,4 +1,4 @@
-import { defaultGateway, formatSubnet, parseSubnet, pickFreeSubnet, subnetsOverlap, validateGateway } from './subnet';
+import { defaultGateway, formatSubnet, hostRouteSubnets, parseSubnet, pickFreeSubnet, subnetsOverlap, validateGateway } from './subnet';
 
 describe('subnet arithmetic', () => {
   it('parses CIDR and refuses host bits, odd prefixes and IPv6', () => {
@@ -27,5 +27,14 @@ describe('subnet arithmetic', () => {
     const taken = [parseSubnet('10.89.0.0/24'), parseSubnet('10.89.1.128/25')];
     expect(formatSubnet(pickFreeSubnet(pool, taken)!)).toBe('10.89.2.0/24');
     expect(pickFreeSubnet(pool, [pool])).toBeUndefined();
+  });
+
+  it('reads the host routes (default route left out) from /proc/net/route', () => {
+    const table =
+      'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' +
+      'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n' +
+      'eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n' +
+      'eth1\t0000590A\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n';
+    expect(hostRouteSubnets(table).map(formatSubnet)).toEqual(['192.0.2.0/24', '10.89.0.0/16']);
   });
 });

@@ -72,3 +72,27 @@ export function pickFreeSubnet(pool: Ipv4Subnet, taken: Ipv4Subnet[], prefix = 2
   }
   return undefined;
 }
+
+/** Little-endian hex of /proc/net/route to a number. */
+function routeHex(h: string): number {
+  const n = parseInt(h, 16);
+  return ((n & 0xff) * 2 ** 24) + (((n >>> 8) & 0xff) << 16) + (((n >>> 16) & 0xff) << 8) + ((n >>> 24) & 0xff);
+}
+
+/**
+ * Subnets the host routes to directly or through a gateway (default route excluded), from
+ * /proc/net/route: an automatically picked subnet must not shadow them.
+ */
+export function hostRouteSubnets(text: string): Ipv4Subnet[] {
+  const out: Ipv4Subnet[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8) continue;
+    const mask = routeHex(f[7]!);
+    if (mask === 0) continue;
+    const prefix = 32 - Math.log2(2 ** 32 - mask);
+    if (!Number.isInteger(prefix)) continue;
+    out.push({ base: routeHex(f[1]!), prefix });
+  }
+  return out;
+}
