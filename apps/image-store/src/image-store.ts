@@ -2,11 +2,13 @@
 // directory. The gRPC adapters and in-process users (tests, the launcher) share it.
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import { Exporter } from './archive/exporter';
 import { Importer } from './archive/importer';
 import { ContentStore } from './content/content-store';
 import { NO_EVENTS, type EventSink } from './events';
 import { Images } from './images/images';
 import { MetaDb } from './meta-db';
+import { Puller } from './pull/puller';
 
 export class ImageStore {
   private constructor(
@@ -15,6 +17,8 @@ export class ImageStore {
     readonly content: ContentStore,
     readonly images: Images,
     readonly importer: Importer,
+    readonly exporter: Exporter,
+    readonly puller: Puller,
   ) {}
 
   static open(stateDir: string, events: EventSink = NO_EVENTS): ImageStore {
@@ -22,7 +26,7 @@ export class ImageStore {
     const db = new MetaDb(path.join(stateDir, 'meta.db'));
     const content = new ContentStore(stateDir, db, events);
     const images = new Images(content, db, events);
-    return new ImageStore(stateDir, db, content, images, new Importer(content, images, db));
+    return new ImageStore(stateDir, db, content, images, new Importer(content, images, db), new Exporter(content, images, db), new Puller(content, images, db));
   }
 
   close(): void {

@@ -37,6 +37,8 @@ export interface ResolvedImage {
 export interface ImageDetail {
   image: ImageRecord;
   resolved: ResolvedImage;
+  /** True when the reference was a name rather than an id. */
+  byName?: boolean;
 }
 
 export interface Resolution {
@@ -169,8 +171,8 @@ export class Images {
   }
 
   get(reference: string): ImageDetail {
-    const { rows } = this.findRows(reference);
-    return this.detail(rows[0]!);
+    const { rows, byName } = this.findRows(reference);
+    return { ...this.detail(rows[0]!), byName };
   }
 
   private detail(row: ImageRow): ImageDetail {

@@ -1,0 +1,63 @@
+// berth.images.v1.Images over gRPC: a thin adapter over the ImageStore's domain classes.
+import type { ServerReadableStream } from '@grpc/grpc-js';
+import { imagesV1 } from '@berth/api';
+import { clientStream, InvalidArgumentError, serverStream, unary, writeMessage, type Logger, type ServiceRegistration } from '@berth/service-kit';
+import { parseExportFormat } from '../archive/exporter';
+import type { ImageStore } from '../image-store';
+import { callMessages } from './call-messages';
+import { toDescriptor, toGetResponse, toImage } from './convert';
+
+class ImportMessageError extends InvalidArgumentError {}
+
+/** The options of an Import call and an iterator over the archive bytes that follow. */
+async function importParts(call: ServerReadableStream<imagesV1.ImportRequest, imagesV1.ImportResponse>) {
+  const it = callMessages(call, 'Images.Import');
+  const first = await it.next();
+  const opts = first.done ? undefined : first.value.part;
+  if (opts?.$case !== 'options') throw new ImportMessageError('the first Import message must carry the options');
+  async function* data(): AsyncGenerator<Buffer> {
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return;
+      const part = next.value.part;
+      if (part?.$case !== 'data') throw new ImportMessageError('only data messages may follow the Import options');
+      yield part.value;
+    }
+  }
+  return { options: opts.value, data: data() };
+}
+
+export function imagesService(store: ImageStore, log: Logger): ServiceRegistration {
+  const impl: imagesV1.ImagesServer = {
+    list: unary(log, 'Images.List', async (req: imagesV1.ListImagesRequest) => ({ images: store.images.list(req.filter).map(toGetResponse) })),
+    get: unary(log, 'Images.Get', async (req: imagesV1.GetImageRequest) => toGetResponse(store.images.get(req.reference))),
+    tag: unary(log, 'Images.Tag', async (req: imagesV1.TagImageRequest) => toImage(store.images.tag(req.source, req.target))),
+    delete: unary(log, 'Images.Delete', async (req: imagesV1.DeleteImageRequest) => store.images.delete(req.reference, req.force)),
+    import: clientStream(log, 'Images.Import', async (call) => {
+      const { options, data } = await importParts(call);
+      const res = await store.importer.import(data, { format: options.format, name: options.name, changes: options.changes, message: options.message });
+      return { images: res.images.map(toImage), bytesRead: res.bytesRead, blobsWritten: res.blobsWritten };
+    }),
+    export: serverStream(log, 'Images.Export', async (req: imagesV1.ExportRequest, call) => {
+      for await (const data of store.exporter.export(req.references, parseExportFormat(req.format))) {
+        if (call.cancelled) return;
+        await writeMessage(call, { data });
+      }
+    }),
+    pull: serverStream(log, 'Images.Pull', async (req: imagesV1.PullRequest, call) => {
+      const opts: Parameters<ImageStore['puller']['pull']>[1] = { insecureRegistries: req.insecureRegistries, platform: req.platform };
+      if (req.username) opts.username = req.username;
+      if (req.password) opts.password = req.password;
+      for await (const ev of store.puller.pull(req.reference, opts)) {
+        if (call.cancelled) return;
+        let msg: imagesV1.PullProgress;
+        if (ev.type === 'resolved') msg = { event: { $case: 'resolved', value: { manifest: toDescriptor(ev.manifest), blobs: ev.blobs.map(toDescriptor) } } };
+        else if (ev.type === 'blob') msg = { event: { $case: 'blob', value: { digest: ev.digest, offset: ev.offset, total: ev.total, status: ev.status } } };
+        else msg = { event: { $case: 'done', value: toImage(ev.image) } };
+        await writeMessage(call, msg);
+      }
+    }),
+    usage: unary(log, 'Images.Usage', async () => store.images.usage()),
+  };
+  return { name: 'berth.images.v1.Images', definition: imagesV1.ImagesService, implementation: impl };
+}
