@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempBerthDirs } from '@berth/testing';
 import { createNetworking, type Networking, type NetworkingOptions } from '../../src/network/networking';
-import { deleteLink } from '../../src/network/netns';
+import { removeNetworkLeftovers } from '../../src/network/host-cleanup';
 
 export interface NetFixture extends Networking {
   stateDir: string;
@@ -65,7 +65,8 @@ export function makeFixture(extra: Partial<NetworkingOptions> = {}): NetFixture 
       for (const n of net.networks.list()) {
         if (!n.predefined) await net.networks.remove(n.id);
       }
-      await deleteLink(bridge);
+      // The plugins leave the bridge (and shared CNI-HOSTPORT-*/CNI-FORWARD chains, kept on purpose).
+      await removeNetworkLeftovers(bridge, net.networks.registry.ipamDir, 'bridge');
       dirs.cleanup();
     },
   };

@@ -43,10 +43,11 @@ describe('user-defined networks', () => {
     const ipA = sa.attachments[0]!.ipAddress;
     const ipB = sb.attachments[0]!.ipAddress;
     expect(sa.attachments[0]!.bridge).toBe(net.bridge);
-    expect(sb.hostsEntries).toEqual([`${ipB} beta`, `${ipA} alpha`]);
+    expect(sa.hostsEntries).toEqual([]);
+    expect(sb.hostsEntries).toEqual([`${ipA} alpha`]);
     // alpha was told to refresh its hosts file when beta joined.
     expect(changes).toEqual([{ network: 'app', containerIds: [a] }]);
-    expect(fx.provider.hostsEntriesFor(a)).toEqual([`${ipA} alpha`, `${ipB} beta`]);
+    expect(fx.provider.hostsEntriesFor(a)).toEqual([`${ipB} beta`]);
 
     const [nsA, nsB] = [`berth-${a.slice(0, 12)}`, `berth-${b.slice(0, 12)}`];
     hostsDirs.push(nsA, nsB);
@@ -63,6 +64,14 @@ describe('user-defined networks', () => {
       ['alpha', `${ipA}/24`],
       ['beta', `${ipB}/24`],
     ]);
+
+    // beta leaves: alpha is told again and its peer line goes.
+    await fx.provider.teardown(b);
+    expect(changes).toEqual([
+      { network: 'app', containerIds: [a] },
+      { network: 'app', containerIds: [a] },
+    ]);
+    expect(fx.provider.hostsEntriesFor(a)).toEqual([]);
   });
 
   it('remove is refused while containers are attached, then deletes the bridge and the leases', async () => {

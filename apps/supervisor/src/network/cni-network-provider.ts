@@ -63,13 +63,14 @@ export class CniNetworkProvider implements NetworkProvider {
     return rec && rec.state === 'ready' ? this.toSetup(rec) : undefined;
   }
 
-  /** /etc/hosts lines for the container now: its own address, then its peers on a user network. */
+  /**
+   * Extra /etc/hosts lines for the container now: "IP name [hostname]" of its peers on a user network.
+   * Its own "IP hostname" line is the hosts file writer's (it knows the address from attachments).
+   */
   hostsEntriesFor(containerId: string): string[] {
     const rec = this.opts.attachments.get(containerId);
     if (!rec || rec.state !== 'ready') return [];
-    const own = attachmentInfo(rec);
     const lines: string[] = [];
-    if (own) lines.push(uniqueNames(own.ipAddress, [rec.hostname, rec.name]));
     const net = this.findNetwork(rec.networkId);
     // Docker resolves peers by name on user networks only; the default bridge has no discovery.
     if (net && !net.predefined) {
