@@ -142,6 +142,24 @@ export class ContainerManager {
     return this.layout.paths(this.resolve(ref));
   }
 
+  /** What the I/O layer (attach, exec, logs, resize) needs of a container. */
+  ioTarget(ref: string): { ctr: containersV1.Container; paths: ContainerPaths; runtime: OciRuntime; active: boolean } {
+    const e = this.entry(this.resolve(ref));
+    return { ctr: structuredClone(e.s.ctr), paths: this.layout.paths(e.s.ctr.id), runtime: this.runtimeOf(e), active: this.isActive(e.s.ctr.id) };
+  }
+
+  /** Running or paused (or inside start): output may still come. */
+  isActive(id: string): boolean {
+    const e = this.entries.get(id);
+    return !!e && (e.starting || ACTIVE.has(e.s.ctr.state!.status));
+  }
+
+  /** Publishes an event about a container (used by the I/O layer for attach and exec events). */
+  publishFor(id: string, topic: string, extra: EventExtra = {}): void {
+    const e = this.entries.get(id);
+    if (e) this.publish(topic, e, extra);
+  }
+
   private entry(id: string): Entry {
     const e = this.entries.get(id);
     if (!e) throw new ContainerNotFoundError(id);
