@@ -10,6 +10,9 @@ import { Images } from './images/images';
 import { MetaDb } from './meta-db';
 import { Puller } from './pull/puller';
 
+/** Unfinished writes older than this are dropped at start-up. */
+export const STALE_INGEST_MS = 24 * 3600 * 1000;
+
 export class ImageStore {
   private constructor(
     readonly stateDir: string,
@@ -25,6 +28,7 @@ export class ImageStore {
     fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     const db = new MetaDb(path.join(stateDir, 'meta.db'));
     const content = new ContentStore(stateDir, db, events);
+    content.pruneIngests(STALE_INGEST_MS);
     const images = new Images(content, db, events);
     return new ImageStore(stateDir, db, content, images, new Importer(content, images, db), new Exporter(content, images, db), new Puller(content, images, db));
   }

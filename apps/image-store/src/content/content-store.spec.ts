@@ -125,3 +125,26 @@ describe('ContentStore', () => {
     expect(ls('blobs/sha256')).toEqual([]);
   });
 });
+
+describe('ContentStore.pruneIngests', () => {
+  it('drops only unfinished writes older than the limit', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-prune-'));
+    const db = new MetaDb(path.join(dir, 'meta.db'));
+    try {
+      const store = new ContentStore(dir, db);
+      for (const ref of ['old', 'new']) {
+        const w = await store.openWriter({ ref, expectedDigest: sha(Buffer.from(ref)) });
+        await w.write(Buffer.from('x'));
+        await w.suspend();
+      }
+      const old = store.ingestPath('old');
+      const past = new Date(Date.now() - 3 * 3600 * 1000);
+      for (const f of ['meta.json', 'data']) fs.utimesSync(path.join(old, f), past, past);
+      expect(store.pruneIngests(3600 * 1000)).toEqual([path.basename(old)]);
+      expect(store.status('new').offset).toBe(1);
+    } finally {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

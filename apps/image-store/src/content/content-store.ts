@@ -109,6 +109,27 @@ export class ContentStore {
     this.reconcile();
   }
 
+  /** Drops unfinished writes nobody resumed for maxAgeMs (a pull or upload that was given up). */
+  pruneIngests(maxAgeMs: number, now = Date.now()): string[] {
+    const removed: string[] = [];
+    for (const key of fs.readdirSync(this.ingestDir)) {
+      const dir = path.join(this.ingestDir, key);
+      let mtime = 0;
+      for (const f of ['meta.json', 'data']) {
+        try {
+          mtime = Math.max(mtime, fs.statSync(path.join(dir, f)).mtimeMs);
+        } catch {
+          // missing part
+        }
+      }
+      if (now - mtime > maxAgeMs) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        removed.push(key);
+      }
+    }
+    return removed;
+  }
+
   /** The local file of a committed blob (rootfs on the same host may read it directly). */
   blobPath(digest: string): string {
     if (!isDigest(digest)) throw new InvalidDigestArgumentError('digest', digest);

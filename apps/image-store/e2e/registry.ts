@@ -1,0 +1,120 @@
+// A real registry for pull tests: Debian's docker-registry on 127.0.0.1 with filesystem storage in a temp
+// dir, images pushed by skopeo; and a small front that adds bearer-token auth (as Docker Hub's token
+// service does) or cuts one blob download short, proxying everything else to the real registry.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort, waitForPort } from '@berth/testing';
+
+export interface TestRegistry {
+  host: string;
+  push(ociArchiveFile: string, name: string, all?: boolean): void;
+  stop(): Promise<void>;
+}
+
+export async function startRegistry(): Promise<TestRegistry> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-registry-'));
+  const port = await freePort();
+  const config = path.join(dir, 'config.yml');
+  fs.writeFileSync(
+    config,
+    ['version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${dir}/data`, 'http:', `  addr: 127.0.0.1:${port}`, ''].join('\n'),
+  );
+  const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  try {
+    await waitForPort(port);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`docker-registry did not start: ${(err as Error).message}\n${stderr}`);
+  }
+  const host = `127.0.0.1:${port}`;
+  return {
+    host,
+    push: (file, name, all = false) => {
+      execFileSync('skopeo', ['--insecure-policy', 'copy', '-q', ...(all ? ['--all'] : []), '--dest-tls-verify=false', `oci-archive:${file}`, `docker://${host}/${name}`]);
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RegistryFront {
+  host: string;
+  /** Requests seen, "METHOD path [range]". */
+  log: string[];
+  /** Cut the next download of this blob after this many bytes. */
+  cutNext(digest: string, afterBytes: number): void;
+  stop(): Promise<void>;
+}
+
+/** A front for the registry that demands a bearer token from its /token endpoint (basic user:pass). */
+export async function startFront(upstream: string, opts: { user: string; password: string }): Promise<RegistryFront> {
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const token = 'tok-' + Math.random().toString(36).slice(2);
+  const log: string[] = [];
+  const cuts = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    log.push(`${req.method} ${req.url} ${req.headers.range ?? ''}`.trim());
+    if (req.url!.startsWith('/token')) {
+      const want = 'Basic ' + Buffer.from(`${opts.user}:${opts.password}`).toString('base64');
+      if (req.headers.authorization !== want) {
+        res.writeHead(401).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
+      return;
+    }
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      res
+        .writeHead(401, { 'www-authenticate': `Bearer realm="http://${host}/token",service="berth-test",scope="repository:busybox:pull"` })
+        .end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED' }] }));
+      return;
+    }
+    const headers = { ...req.headers, host: upstream };
+    delete headers.authorization;
+    const up = http.request({ host: '127.0.0.1', port: Number(upstream.split(':')[1]), path: req.url, method: req.method, headers }, (ur) => {
+      res.writeHead(ur.statusCode!, ur.headers);
+      const digest = /\/blobs\/(sha256:[a-f0-9]{64})$/.exec(req.url!)?.[1];
+      const cut = digest ? cuts.get(digest) : undefined;
+      if (digest && cut !== undefined) {
+        cuts.delete(digest);
+        let sent = 0;
+        ur.on('data', (c: Buffer) => {
+          if (sent >= cut) return;
+          const part = c.subarray(0, cut - sent);
+          sent += part.length;
+          res.write(part);
+          if (sent >= cut) {
+            ur.destroy();
+            res.destroy();
+          }
+        });
+        return;
+      }
+      ur.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    host,
+    log,
+    cutNext: (digest, after) => cuts.set(digest, after),
+    stop: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
