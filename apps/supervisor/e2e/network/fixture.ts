@@ -11,6 +11,8 @@ import { removeNetworkLeftovers } from '../../src/network/host-cleanup';
 
 export interface NetFixture extends Networking {
   stateDir: string;
+  /** A short runtime dir (conmon's socket paths). */
+  runDir: string;
   bridge: string;
   subnet: string;
   /** "10.213.x" */
@@ -43,6 +45,7 @@ export function makeFixture(extra: Partial<NetworkingOptions> = {}): NetFixture 
   return {
     ...net,
     stateDir,
+    runDir: dirs.runDir,
     bridge,
     subnet,
     prefix,

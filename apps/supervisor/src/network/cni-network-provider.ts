@@ -229,16 +229,25 @@ export class CniNetworkProvider implements NetworkProvider {
 
   private announce(topic: 'network.connect' | 'network.disconnect', rec: AttachmentRecord): void {
     const address = rec.result?.ips?.[0]?.address ?? '';
-    this.opts.events?.publish({
-      topic,
-      subjectId: rec.containerId,
-      attributes: { name: rec.network, container: rec.containerId, containerName: rec.name, type: this.findNetwork(rec.networkId)?.driver ?? '' },
-      body: { $case: 'network', value: { network: rec.network, containerId: rec.containerId, address } },
-    });
     const net = this.findNetwork(rec.networkId);
+    try {
+      this.opts.events?.publish({
+        topic,
+        subjectId: rec.containerId,
+        attributes: { name: rec.network, container: rec.containerId, containerName: rec.name, type: net?.driver ?? '' },
+        body: { $case: 'network', value: { network: rec.network, containerId: rec.containerId, address } },
+      });
+    } catch (err) {
+      // The network change is done; a closed bus (shutdown) must not make it look failed.
+      this.opts.log?.warn({ topic, containerId: rec.containerId, err: (err as Error).message }, 'network event not published');
+    }
     if (net && !net.predefined && this.opts.onPeersChanged) {
       const peers = this.opts.attachments.byNetwork(rec.networkId).filter((p) => p.containerId !== rec.containerId && p.state === 'ready');
-      if (peers.length > 0) this.opts.onPeersChanged({ network: rec.network, containerIds: peers.map((p) => p.containerId) });
+      try {
+        if (peers.length > 0) this.opts.onPeersChanged({ network: rec.network, containerIds: peers.map((p) => p.containerId) });
+      } catch (err) {
+        this.opts.log?.warn({ network: rec.network, err: (err as Error).message }, 'updating peers of a network failed');
+      }
     }
   }
 

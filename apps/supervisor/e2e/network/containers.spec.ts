@@ -1,0 +1,78 @@
+// Real containers (ContainerManager: conmon + crun on the busybox rootfs) with the CNI provider: the
+// runtime joins the netns the provider made; two containers on a user network reach each other by name;
+// a published port answers HTTP on 127.0.0.1; delete leaves no netns, veth or rule.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import { containersV1 } from '@berth/api';
+import { busyboxRootfsFixture, freePort, type RootfsFixture } from '@berth/testing';
+import { ContainerManager } from '../../src/container-manager';
+import { iptablesMentions, makeFixture, uniqueThirdOctet, type NetFixture } from './fixture';
+
+jest.setTimeout(90_000);
+
+function get(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+describe('containers on CNI networks', () => {
+  let fx: NetFixture;
+  let rootfs: RootfsFixture;
+  let mgr: ContainerManager;
+  beforeEach(async () => {
+    fx = makeFixture();
+    rootfs = await busyboxRootfsFixture();
+    mgr = await ContainerManager.open({ stateDir: fx.stateDir, runDir: fx.runDir, network: fx.provider, pollIntervalMs: 500 });
+  });
+  afterEach(async () => {
+    for (const c of mgr.list(true)) await mgr.remove(c.id, true);
+    await mgr.close();
+    rootfs.cleanup();
+    await fx.cleanup();
+  });
+
+  const create = (name: string, cmd: string[], hc: Partial<containersV1.HostConfig>) =>
+    mgr.create({
+      name,
+      config: containersV1.ContainerConfig.fromPartial({ image: 'busybox:latest', cmd, hostname: name }),
+      hostConfig: containersV1.HostConfig.fromPartial(hc),
+      rootfs: rootfs.newRootfs(),
+    });
+
+  it('a web container publishes a port and a client container fetches it by name', async () => {
+    fx.networks.create({ name: 'app', subnet: `10.213.${uniqueThirdOctet()}.0/24` });
+    const hostPort = await freePort();
+    const web = await create('web', ['sh', '-c', 'mkdir -p /www && echo served-by-web > /www/index.html && exec httpd -f -p 80 -h /www'], {
+      networkMode: 'app',
+      ports: [{ hostIp: '', hostPort, containerPort: 80, protocol: 'tcp' }],
+    });
+    await mgr.start(web.id);
+    let body = '';
+    for (let i = 0; i < 50 && !body; i++) {
+      body = await get(hostPort).catch(() => '');
+      if (!body) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body).toBe('served-by-web\n');
+
+    const client = await create('client', ['sh', '-c', 'wget -q -O - http://web/'], { networkMode: 'app' });
+    await mgr.start(client.id);
+    expect(await mgr.wait(client.id)).toBe(0);
+    const got = mgr.get(client.id);
+    expect(fs.readFileSync(got.logPath, 'utf8')).toContain('served-by-web');
+
+    const webIp = fx.provider.setupFor(web.id)!.attachments[0]!.ipAddress;
+    await mgr.remove(web.id, true);
+    await mgr.remove(client.id, true);
+    expect(fs.existsSync(`/run/netns/berth-${web.id.slice(0, 12)}`)).toBe(false);
+    expect(iptablesMentions(web.id)).toEqual([]);
+    expect(iptablesMentions(`${webIp}/32`)).toEqual([]);
+    expect(fx.provider.attachments()).toEqual([]);
+  });
+});
