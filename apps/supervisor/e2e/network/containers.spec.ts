@@ -75,4 +75,40 @@ describe('containers on CNI networks', () => {
     expect(iptablesMentions(`${webIp}/32`)).toEqual([]);
     expect(fx.provider.attachments()).toEqual([]);
   });
+
+  it('two containers on the default bridge ping each other by IP; none has only lo', async () => {
+    const a = await create('pa', ['sleep', '30'], { networkMode: 'bridge' });
+    await mgr.start(a.id);
+    const ipA = fx.provider.setupFor(a.id)!.attachments[0]!.ipAddress;
+    expect(ipA.startsWith(`${fx.prefix}.`)).toBe(true);
+    const b = await create('pb', ['ping', '-c1', '-W2', ipA], { networkMode: 'bridge' });
+    await mgr.start(b.id);
+    expect(await mgr.wait(b.id)).toBe(0);
+    expect(fs.readFileSync(mgr.get(b.id).logPath, 'utf8')).toContain('1 packets received');
+
+    const n = await create('pn', ['sh', '-c', 'ls /sys/class/net'], { networkMode: 'none' });
+    await mgr.start(n.id);
+    expect(await mgr.wait(n.id)).toBe(0);
+    expect(fs.readFileSync(mgr.get(n.id).logPath, 'utf8')).toMatch(/"lo"|\blo\b/);
+    expect(fs.readFileSync(mgr.get(n.id).logPath, 'utf8')).not.toContain('eth0');
+  });
+
+  it('measures run --rm true (create, start, wait, delete) on bridge and none, median of 5', async () => {
+    const figures: Record<string, number> = {};
+    for (const networkMode of ['bridge', 'none']) {
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t = process.hrtime.bigint();
+        const c = await create(`rm-${networkMode}-${i}`, ['true'], { networkMode });
+        await mgr.start(c.id);
+        expect(await mgr.wait(c.id)).toBe(0);
+        await mgr.remove(c.id, true);
+        times.push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+      figures[networkMode] = Math.round([...times].sort((x, y) => x - y)[2]! * 10) / 10;
+    }
+    console.log(`run --rm true in-process, median of 5 (ms): ${JSON.stringify(figures)}`);
+    expect(fx.provider.attachments()).toEqual([]);
+    expect(figures.bridge).toBeLessThan(5000);
+  });
 });
