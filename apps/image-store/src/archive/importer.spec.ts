@@ -1,4 +1,5 @@
 import * as zlib from 'node:zlib';
+import { compress } from 'zstd-napi';
 import { buildImage, busyboxImage, dockerArchive, ociArchive, packTar, sha256, type BuiltImage } from '@berth/testing';
 import { chunked, openTestStore, type TestStore } from '../test-store';
 
@@ -68,6 +69,61 @@ describe('Importer (in-process)', () => {
     expect(cfg.config).toMatchObject({ Cmd: ['/bin/sh'], WorkingDir: '/srv', User: '1000', Labels: { k: 'v' }, ExposedPorts: { '80/tcp': {}, '53/udp': {} } });
     expect(cfg.config.Env).toContain('A=b');
     expect(cfg.history[0].comment).toBe('hello');
+  });
+
+  it('imports zstd layers (OCI layout and docker-archive), sniffing the magic bytes', async () => {
+    const img = await busyboxImage('zstd/bb:1');
+    const layer = img.layers[0]!;
+    const blob = compress(layer.tar);
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: img.configDigest, size: img.config.length },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', digest: sha256(blob), size: blob.length }],
+      }),
+    );
+    const zimg: BuiltImage = { ...img, layers: [{ ...layer, blob, digest: sha256(blob), mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' }], manifest, manifestDigest: sha256(manifest) };
+    await load(await ociArchive([zimg]));
+    expect(t.store.images.get('zstd/bb:1').resolved.layers[0]).toMatchObject({ digest: sha256(blob), mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' });
+    // A docker-archive whose layer.tar is zstd: the diff id is checked on the decompressed bytes.
+    const docker = await packTar([
+      { type: 'file', path: 'layer/layer.tar', content: blob },
+      { type: 'file', path: 'config.json', content: img.config },
+      { type: 'file', path: 'manifest.json', content: JSON.stringify([{ Config: 'config.json', RepoTags: ['zstd/docker:1'], Layers: ['layer/layer.tar'] }]) },
+    ]);
+    await load(docker);
+    expect(t.store.images.get('zstd/docker:1').resolved.layers[0]!.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+zstd');
+    expect(t.store.db.getLayerInfo(sha256(blob))).toEqual({ digest: sha256(blob), diff_id: layer.diffId, uncompressed_size: layer.tar.length });
+  });
+
+  it('reads manifest.json placed before the layers, legacy layer.tar symlinks and names from "repositories"', async () => {
+    const base = [{ type: 'file' as const, path: 'f', content: 'base' }];
+    const a = await buildImage({ name: 'x:1', layers: [base] });
+    const archive = await packTar([
+      { type: 'file', path: 'manifest.json', content: JSON.stringify([{ Config: 'c.json', RepoTags: null, Layers: ['l2/layer.tar'] }]) },
+      { type: 'file', path: 'repositories', content: JSON.stringify({ 'legacy/app': { v1: 'l2' } }) },
+      { type: 'dir', path: 'l1/' },
+      { type: 'file', path: 'l1/layer.tar', content: a.layers[0]!.tar },
+      { type: 'file', path: 'l1/json', content: '{}' },
+      { type: 'file', path: 'l1/VERSION', content: '1.0' },
+      { type: 'dir', path: 'l2/' },
+      { type: 'symlink', path: 'l2/layer.tar', target: '../l1/layer.tar' },
+      { type: 'file', path: 'c.json', content: a.config },
+    ]);
+    const res = await load(archive);
+    expect(res.images.map((i) => i.name)).toEqual(['docker.io/legacy/app:v1']);
+    expect(t.store.images.get('legacy/app:v1').resolved.diffIds).toEqual([a.layers[0]!.diffId]);
+  });
+
+  it('moves a name to a new image and collects what the old one alone used', async () => {
+    const one = await buildImage({ name: 'moving:1', layers: [[{ type: 'file', path: 'v', content: '1' }]] });
+    const two = await buildImage({ name: 'moving:1', layers: [[{ type: 'file', path: 'v', content: '2' }]] });
+    await load(await dockerArchive([one]));
+    await load(await dockerArchive([two]));
+    expect(t.store.images.get('moving:1').resolved.id).toBe(two.configDigest);
+    expect(t.snapshot().blobs).not.toContain(one.layers[0]!.diffId.slice(7));
+    expect(t.events.map((e) => e.topic)).toContain('image.update');
   });
 
   describe('refuses bad archives and leaves nothing behind', () => {
