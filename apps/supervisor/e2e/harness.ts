@@ -12,12 +12,14 @@ export interface RecordedEvent {
   subjectId: string;
   attributes: Record<string, string>;
   body: ContainerEventBody | undefined;
+  /** When the sink got it (ms). */
+  at: number;
 }
 
 export class MemorySink implements EventSink {
   readonly events: RecordedEvent[] = [];
   publish(ev: Parameters<EventSink['publish']>[0]): void {
-    this.events.push({ topic: ev.topic, subjectId: ev.subjectId, attributes: ev.attributes ?? {}, body: ev.body?.value });
+    this.events.push({ topic: ev.topic, subjectId: ev.subjectId, attributes: ev.attributes ?? {}, body: ev.body?.value, at: Date.now() });
   }
   topics(id: string): string[] {
     return this.events.filter((e) => e.subjectId === id).map((e) => e.topic);
