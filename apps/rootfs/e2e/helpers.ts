@@ -68,14 +68,15 @@ export function makeFixture(driver: 'overlay' | 'copy', fallback?: BlobSource): 
 }
 
 /** A digest of everything about a tree: names, types, owners, modes, times, link targets, contents. */
-export function treeDigest(dir: string): string {
+export function treeDigest(dir: string, opts: { dirTimes?: boolean; wholeSeconds?: boolean } = {}): string {
   const h = createHash('sha256');
   const walk = (rel: string) => {
     for (const name of fs.readdirSync(path.join(dir, rel)).sort()) {
       const r = path.join(rel, name);
       const p = path.join(dir, r);
       const st = fs.lstatSync(p);
-      h.update(`${r}\0${st.mode}\0${st.uid}\0${st.gid}\0${st.size}\0${st.mtimeMs}\0${st.rdev}\0${st.nlink}\0`);
+      const times = st.isDirectory() && opts.dirTimes === false ? '' : `${opts.wholeSeconds ? Math.floor(st.mtimeMs / 1000) : st.mtimeMs}\0${st.nlink}`;
+      h.update(`${r}\0${st.mode}\0${st.uid}\0${st.gid}\0${st.isDirectory() ? 0 : st.size}\0${times}\0${st.rdev}\0`);
       if (st.isSymbolicLink()) h.update(fs.readlinkSync(p));
       else if (st.isFile()) h.update(fs.readFileSync(p));
       else if (st.isDirectory()) walk(r);

@@ -113,6 +113,7 @@ export interface PrepareRequest_LabelsEntry {
 }
 
 export interface MountsRequest {
+  /** Key of an active snapshot or a view. */
   key: string;
 }
 
@@ -136,12 +137,16 @@ export interface CommitRequest_LabelsEntry {
 }
 
 export interface RemoveRequest {
+  /** Key of the snapshot to remove. */
   key: string;
-  /** Remove even when labelled in use. */
+  /** Remove even when labelled in use (label "berth.in-use=<owner>"). */
   force: boolean;
+  /** The caller; when it is the owner named by the "berth.in-use" label, no force is needed. */
+  owner: string;
 }
 
 export interface StatRequest {
+  /** Key of the snapshot (or name of a committed one). */
   key: string;
 }
 
@@ -173,10 +178,12 @@ export interface ListSnapshotsRequest {
 }
 
 export interface ListSnapshotsResponse {
+  /** The snapshots, oldest first. */
   snapshots: SnapshotInfo[];
 }
 
 export interface UsageRequest {
+  /** Key of the snapshot. */
   key: string;
 }
 
@@ -1050,7 +1057,7 @@ export const CommitRequest_LabelsEntry: MessageFns<CommitRequest_LabelsEntry> = 
 };
 
 function createBaseRemoveRequest(): RemoveRequest {
-  return { key: "", force: false };
+  return { key: "", force: false, owner: "" };
 }
 
 export const RemoveRequest: MessageFns<RemoveRequest> = {
@@ -1060,6 +1067,9 @@ export const RemoveRequest: MessageFns<RemoveRequest> = {
     }
     if (message.force !== false) {
       writer.uint32(16).bool(message.force);
+    }
+    if (message.owner !== "") {
+      writer.uint32(26).string(message.owner);
     }
     return writer;
   },
@@ -1093,6 +1103,14 @@ export const RemoveRequest: MessageFns<RemoveRequest> = {
             message.force = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.owner = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1109,6 +1127,7 @@ export const RemoveRequest: MessageFns<RemoveRequest> = {
     return {
       key: isSet(object.key) ? globalThis.String(object.key) : "",
       force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
+      owner: isSet(object.owner) ? globalThis.String(object.owner) : "",
     };
   },
 
@@ -1120,6 +1139,9 @@ export const RemoveRequest: MessageFns<RemoveRequest> = {
     if (message.force !== false) {
       obj.force = message.force;
     }
+    if (message.owner !== "") {
+      obj.owner = message.owner;
+    }
     return obj;
   },
 
@@ -1130,6 +1152,7 @@ export const RemoveRequest: MessageFns<RemoveRequest> = {
     const message = createBaseRemoveRequest();
     message.key = object.key ?? "";
     message.force = object.force ?? false;
+    message.owner = object.owner ?? "";
     return message;
   },
 };
@@ -2205,8 +2228,8 @@ export const SnapshotsService = {
     responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
   },
   /**
-   * Remove deletes a snapshot. FAILED_PRECONDITION while it has children or is marked in use by an owner,
-   * unless force is set by that owner.
+   * Remove deletes a snapshot. FAILED_PRECONDITION while it has children (always), or while it is labelled
+   * in use ("berth.in-use=<owner>") unless the caller names that owner or sets force.
    */
   remove: {
     path: "/berth.snapshots.v1.Snapshots/Remove" as const,
@@ -2292,8 +2315,8 @@ export interface SnapshotsServer extends UntypedServiceImplementation {
   /** Commit turns an active snapshot into a committed one named `name`; the active key is gone after. */
   commit: handleUnaryCall<CommitRequest, Empty>;
   /**
-   * Remove deletes a snapshot. FAILED_PRECONDITION while it has children or is marked in use by an owner,
-   * unless force is set by that owner.
+   * Remove deletes a snapshot. FAILED_PRECONDITION while it has children (always), or while it is labelled
+   * in use ("berth.in-use=<owner>") unless the caller names that owner or sets force.
    */
   remove: handleUnaryCall<RemoveRequest, Empty>;
   /** Stat describes one snapshot. */
@@ -2396,8 +2419,8 @@ export interface SnapshotsClient extends Client {
     callback: (error: ServiceError | null, response: Empty) => void,
   ): ClientUnaryCall;
   /**
-   * Remove deletes a snapshot. FAILED_PRECONDITION while it has children or is marked in use by an owner,
-   * unless force is set by that owner.
+   * Remove deletes a snapshot. FAILED_PRECONDITION while it has children (always), or while it is labelled
+   * in use ("berth.in-use=<owner>") unless the caller names that owner or sets force.
    */
   remove(request: RemoveRequest, callback: (error: ServiceError | null, response: Empty) => void): ClientUnaryCall;
   remove(
