@@ -104,7 +104,7 @@ describe('exec', () => {
     await h.mgr.start(c.id);
     io.resize(c.id, 40, 120);
     const a = collector();
-    const x = await io.exec(c.id, { args: ['stty', 'size'], tty: true, size: { rows: 33, cols: 77 } }, a.h);
+    const x = await io.exec(c.id, { args: ['sh', '-c', 'sleep 0.3; stty size'], tty: true, size: { rows: 33, cols: 77 } }, a.h);
     expect(await x.exited).toBe(0);
     expect(a.out.stdout).toBe('33 77\r\n');
     const lines = await (async () => {

@@ -343,7 +343,8 @@ export class ContainerManager {
       const specText = JSON.stringify(spec, null, 2);
       fs.writeFileSync(p.bundleConfig, specText);
       fs.writeFileSync(p.configCopy, specText);
-      await runtime.delete(ctr.id, true);
+      // A runtime container left by a crash would make create fail; only then is a delete worth its exec.
+      if (fs.existsSync(`${runtime.root}/${ctr.id}`)) await runtime.delete(ctr.id, true);
       await this.launch(e, runtime, p);
     } catch (err) {
       e.starting = false;
@@ -408,33 +409,36 @@ export class ContainerManager {
   private async releaseRuntime(e: Entry, runtime: OciRuntime): Promise<void> {
     const id = e.s.ctr.id;
     const p = this.layout.paths(id);
-    if (e.s.facts.runtimeCreated) {
-      // crun refuses to delete a container whose process is still being reaped; retry briefly.
-      for (let i = 0; ; i++) {
-        try {
-          await runtime.delete(id);
-          break;
-        } catch (err) {
-          if (i >= 10) {
-            await runtime.delete(id, true);
-            this.opts.log?.warn({ id, err: (err as Error).message }, 'forced runtime delete');
-            break;
-          }
-          await sleep(50);
-        }
-      }
-      e.s.facts.runtimeCreated = false;
-    }
-    if (e.s.facts.networkUp) {
-      await this.opts.network.teardown(id);
-      e.s.facts.networkUp = false;
-      e.s.ctr.sandboxKey = '';
-    }
-    if (e.s.facts.mounted) {
-      await umountAll(p.rootfs);
-      e.s.facts.mounted = false;
-    }
+    const facts = e.s.facts;
+    // PID 1 is gone, so the three are independent: run them side by side.
+    const results = await Promise.allSettled([
+      facts.runtimeCreated ? this.deleteRuntimeContainer(id, runtime).then(() => (facts.runtimeCreated = false)) : undefined,
+      facts.networkUp ? this.opts.network.teardown(id).then(() => {
+        facts.networkUp = false;
+        e.s.ctr.sandboxKey = '';
+      }) : undefined,
+      facts.mounted ? umountAll(p.rootfs).then(() => (facts.mounted = false)) : undefined,
+    ]);
     if (this.entries.has(id)) this.save(e);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private async deleteRuntimeContainer(id: string, runtime: OciRuntime): Promise<void> {
+    // crun refuses to delete a container whose process is still being reaped; retry briefly, then force.
+    for (let i = 0; ; i++) {
+      try {
+        await runtime.delete(id);
+        return;
+      } catch (err) {
+        if (i >= 10) {
+          await runtime.delete(id, true);
+          this.opts.log?.warn({ id, err: (err as Error).message }, 'forced runtime delete');
+          return;
+        }
+        await sleep(50);
+      }
+    }
   }
 
   // ---- exits ------------------------------------------------------------------------------------------

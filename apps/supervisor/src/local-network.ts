@@ -39,13 +39,12 @@ export class LocalNetworkProvider implements NetworkProvider {
     if (net !== 'none') throw new UnknownNetworkError(net);
     if (req.ports.length) throw new InvalidArgumentError('ports cannot be published with network "none"');
     const name = netnsName(req.containerId);
-    await run('ip', ['netns', 'del', name]);
-    const add = await run('ip', ['netns', 'add', name]);
-    if (add.code !== 0) throw new RuntimeError(`ip netns add ${name} failed: ${add.stderr.trim()}`);
-    const up = await run('ip', ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up']);
-    if (up.code !== 0) {
-      await run('ip', ['netns', 'del', name]);
-      throw new RuntimeError(`bringing lo up in ${name} failed: ${up.stderr.trim()}`);
+    if (fs.existsSync(`/run/netns/${name}`)) await run('ip', ['netns', 'del', name]);
+    // One exec of ip for both steps: each process start costs 5-15 ms here.
+    const r = await run('ip', ['-batch', '-'], `netns add ${name}\nnetns exec ${name} ip link set lo up\n`);
+    if (r.code !== 0) {
+      if (fs.existsSync(`/run/netns/${name}`)) await run('ip', ['netns', 'del', name]);
+      throw new RuntimeError(`making network namespace ${name} failed: ${r.stderr.trim()}`);
     }
     return { netnsPath: `/run/netns/${name}`, attachments: [], ports: [], hostsEntries: [], dns: { nameservers: [], search: [], options: [] } };
   }
