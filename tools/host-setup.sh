@@ -40,7 +40,7 @@ grep -qw overlay /proc/filesystems || die "the kernel has no overlay filesystem"
 # node_modules: install when missing or older than the lockfile.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci (native modules compile from source: about two minutes)"
-  npm ci --no-fund --no-audit --loglevel=error >/dev/null || die "npm ci failed"
+  npm_config_build_from_source=true npm ci --no-fund --no-audit --loglevel=error >/dev/null || die "npm ci failed"
 fi
 
 if [ -z "${BERTH_SKIP_BUILD:-}" ]; then

@@ -216,7 +216,8 @@ export class EventBus {
   /** Stored events from a time or a sequence, in stream order; follows live ones when `until` is unset. */
   async *replay(opts: ReplayOptions = {}): AsyncGenerator<StoredEvent> {
     const filter = `${SUBJECT_PREFIX}.${opts.filter ?? '>'}`;
-    const base = { filter_subjects: [filter] };
+    // A single string keeps it a pre-2.10 filter_subject (Debian's nats-server is 2.9).
+    const base = { filter_subjects: filter };
     const consumer = await this.js.consumers.get(
       STREAM_NAME,
       opts.sequence

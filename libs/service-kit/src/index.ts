@@ -4,3 +4,4 @@ export * from './logger';
 export * from './server';
 export * from './handlers';
 export * from './run-service';
+export * from './health-client';

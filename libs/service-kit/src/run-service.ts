@@ -70,6 +70,7 @@ export async function runService(spec: ServiceSpec): Promise<void> {
       node: config.node,
       outboxFile: path.join(config.stateDir, 'outbox.db'),
       log,
+      connectTimeoutMs: Number(process.env.BERTH_NATS_CONNECT_TIMEOUT_MS ?? 10_000),
     });
     parts = await spec.setup({ config, log, bus });
     const opts: Parameters<typeof startGrpcServer>[0] = { services: parts.services, log, socketPath: config.socketPath };

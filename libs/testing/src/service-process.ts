@@ -2,8 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { service as healthService } from 'grpc-health-check';
+import { checkHealth } from '@berth/service-kit';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -68,23 +67,7 @@ export function spawnService(opts: ServiceProcessOptions): ServiceProcess {
   };
 }
 
-type HealthClient = grpc.Client & {
-  check(req: { service: string }, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { status: string | number }) => void): void;
-};
-
-const HealthClientCtor = grpc.makeGenericClientConstructor(healthService as grpc.ServiceDefinition, 'Health');
-
-/** One grpc.health.v1 Check; resolves to "SERVING", "NOT_SERVING", ... */
-export function checkHealth(target: string, service = '', timeoutMs = 2000): Promise<string> {
-  const client = new HealthClientCtor(target, grpc.credentials.createInsecure()) as unknown as HealthClient;
-  return new Promise<string>((resolve, reject) => {
-    client.check({ service }, { deadline: Date.now() + timeoutMs }, (err, res) => {
-      client.close();
-      if (err) reject(err);
-      else resolve(String(res!.status));
-    });
-  });
-}
+export { checkHealth } from '@berth/service-kit';
 
 /** Waits until the service answers SERVING, or fails with its output. */
 export async function waitHealthy(proc: ServiceProcess | { target: string; output(): string; child: ChildProcess }, timeoutMs = 20_000): Promise<void> {
