@@ -65,6 +65,16 @@ describe('attach', () => {
   });
 });
 
+it('attach with start misses nothing of the first output and sizes the terminal first', async () => {
+  const c = await h.mgr.create(h.req(['sh', '-c', 'echo first; stty size'], { tty: true, openStdin: true }));
+  const a = collector();
+  const conn = await io.attach(c.id, { stdin: false, stdout: true, stderr: true, start: true, size: { rows: 21, cols: 66 } }, a.h);
+  expect(await conn.done).toEqual({ detached: false });
+  expect(await h.mgr.wait(c.id)).toBe(0);
+  expect(a.out.stdout).toBe('first\r\n21 66\r\n');
+  expect(h.sink.topics(c.id)).toEqual(['container.create', 'container.attach', 'container.start', 'container.die']);
+});
+
 describe('exec', () => {
   it('sees PID 1 as the container command and returns exit codes', async () => {
     const c = await h.mgr.create(h.req(['sleep', '1000']));

@@ -112,10 +112,8 @@ it('streams attach, exec and logs over gRPC and maps errors to status codes', as
     name: 'stdin', id: '', snapshotKey: '', config: config(['sh', '-c', 'while read l; do echo "echo:$l"; done'], { openStdin: true }), hostConfig: hostConfig(), rootfs: rootfs.newRootfs(),
   });
   await call(client, 'delete', { id: c.id, force: false });
-  await call(client, 'start', { id: upd.id });
-  await expect(call(client, 'delete', { id: upd.id, force: false })).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
 
-  // Attach, type a line, detach with ctrl-p ctrl-q.
+  // Attach with start (no output missed), type a line, detach with ctrl-p ctrl-q.
   const att = client.attach();
   let out = '';
   const ended = new Promise<containersV1.AttachResponse[]>((resolve, reject) => {
@@ -127,9 +125,10 @@ it('streams attach, exec and logs over gRPC and maps errors to status codes', as
     att.on('end', () => resolve(got));
     att.on('error', reject);
   });
-  att.write({ part: { $case: 'start', value: { id: 'stdin', stdin: true, stdout: true, stderr: true, detachKeys: '' } } });
+  att.write({ part: { $case: 'start', value: { id: 'stdin', stdin: true, stdout: true, stderr: true, detachKeys: '', start: true, size: undefined } } });
   att.write({ part: { $case: 'stdin', value: Buffer.from('one\n') } });
   await until(() => out.includes('echo:one'), 5000, 'attach output');
+  await expect(call(client, 'delete', { id: upd.id, force: false })).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
   att.write({ part: { $case: 'stdin', value: Buffer.from([16, 17]) } });
   const msgs = await ended;
   expect(msgs.at(-1)!.part).toEqual({ $case: 'detached', value: true });

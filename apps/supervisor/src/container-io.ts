@@ -15,6 +15,10 @@ export interface AttachOptions {
   stdout: boolean;
   stderr: boolean;
   detachKeys?: string;
+  /** Start the container once attached (nothing of its output is missed). */
+  start?: boolean;
+  /** With start and a TTY: the size PID 1's terminal has before it runs. */
+  size?: { rows: number; cols: number } | undefined;
 }
 
 export interface ExecOptions {
@@ -70,14 +74,28 @@ export class ContainerIo {
   async attach(ref: string, o: AttachOptions, h: AttachHandlers): Promise<AttachConnection & { id: string }> {
     const t = this.mgr.ioTarget(ref);
     const id = t.ctr.id;
-    if (!t.active) throw new NotRunningError(id, t.ctr.state!.status);
+    if (!t.active && !o.start) throw new NotRunningError(id, t.ctr.state!.status);
     if (o.stdin && !t.ctr.config!.openStdin) throw new AttachStdinClosedError(id);
     const keys = o.detachKeys || t.ctr.hostConfig!.detachKeys || DEFAULT_DETACH_KEYS;
     parseDetachKeys(keys);
-    const conn = await connectAttach(t.paths.attach, keys, {
-      stdout: (b) => o.stdout && h.stdout(b),
-      stderr: (b) => o.stderr && h.stderr(b),
-    });
+    const handlers = { stdout: (b: Buffer) => o.stdout && h.stdout(b), stderr: (b: Buffer) => o.stderr && h.stderr(b) };
+    let conn: AttachConnection | undefined;
+    if (o.start) {
+      try {
+        await this.mgr.start(id, {
+          beforeRuntimeStart: async (p) => {
+            conn = await connectAttach(p.attach, keys, handlers);
+            this.mgr.publishFor(id, 'container.attach');
+            if (o.size && t.ctr.config!.tty) writeResize(p.ctl, o.size.rows, o.size.cols);
+          },
+        });
+      } catch (err) {
+        conn?.close();
+        throw err;
+      }
+      return { ...conn!, id };
+    }
+    conn = await connectAttach(t.paths.attach, keys, handlers);
     this.mgr.publishFor(id, 'container.attach');
     return { ...conn, id };
   }

@@ -47,6 +47,10 @@ export interface CreateRequest {
   snapshotKey?: string;
 }
 
+export interface StartHooks {
+  beforeRuntimeStart?: (paths: ContainerPaths) => Promise<void>;
+}
+
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 interface Entry {
@@ -275,9 +279,13 @@ export class ContainerManager {
 
   // ---- start ------------------------------------------------------------------------------------------
 
-  start(ref: string): Promise<containersV1.Container> {
+  /**
+   * Starts PID 1. `beforeRuntimeStart` runs once the runtime created the container and before its process
+   * runs: the moment to connect to the attach socket or size the terminal so no output is missed.
+   */
+  start(ref: string, hooks: StartHooks = {}): Promise<containersV1.Container> {
     return this.locked(ref, async (e) => {
-      await this.startLocked(e);
+      await this.startLocked(e, hooks);
       return structuredClone(e.s.ctr);
     });
   }
@@ -299,7 +307,7 @@ export class ContainerManager {
     };
   }
 
-  private async startLocked(e: Entry): Promise<void> {
+  private async startLocked(e: Entry, hooks: StartHooks = {}): Promise<void> {
     const ctr = e.s.ctr;
     const st = ctr.state!;
     if (st.status === 'paused') throw new PausedError(ctr.id);
@@ -345,7 +353,7 @@ export class ContainerManager {
       fs.writeFileSync(p.configCopy, specText);
       // A runtime container left by a crash would make create fail; only then is a delete worth its exec.
       if (fs.existsSync(`${runtime.root}/${ctr.id}`)) await runtime.delete(ctr.id, true);
-      await this.launch(e, runtime, p);
+      await this.launch(e, runtime, p, hooks);
     } catch (err) {
       e.starting = false;
       if (!(err instanceof StartFailedError)) await this.releaseRuntime(e, runtime).catch(() => undefined);
@@ -356,7 +364,7 @@ export class ContainerManager {
   }
 
   /** conmon + runtime create, the sync pipe's answer, then runtime start. */
-  private async launch(e: Entry, runtime: OciRuntime, p: ContainerPaths): Promise<void> {
+  private async launch(e: Entry, runtime: OciRuntime, p: ContainerPaths, hooks: StartHooks): Promise<void> {
     const ctr = e.s.ctr;
     const cfg = ctr.config!;
     const conmon = launchConmon({
@@ -390,8 +398,10 @@ export class ContainerManager {
     st.conmonPid = readPidFile(p.conmonPidFile);
     e.s.facts.runtimeCreated = true;
     e.s.facts.manuallyStopped = false;
-    const startedAt = new Date();
+    let startedAt = new Date();
     try {
+      await hooks.beforeRuntimeStart?.(p);
+      startedAt = new Date();
       await runtime.start(ctr.id);
     } catch (err) {
       await runtime.delete(ctr.id, true).catch(() => undefined);

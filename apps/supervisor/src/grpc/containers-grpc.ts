@@ -90,7 +90,10 @@ export function containersService(mgr: ContainerManager, io: ContainerIo, log: L
 
     attach: bidiStream(log, 'Containers.Attach', async (call: ServerDuplexStream<containersV1.AttachRequest, containersV1.AttachResponse>) => {
       const { start, rest } = await firstStart<containersV1.AttachRequest, containersV1.AttachStart>(call, 'Attach');
-      const conn = await io.attach(start.id, { stdin: start.stdin, stdout: start.stdout, stderr: start.stderr, detachKeys: start.detachKeys }, {
+      const conn = await io.attach(start.id, {
+        stdin: start.stdin, stdout: start.stdout, stderr: start.stderr, detachKeys: start.detachKeys, start: start.start,
+        size: start.size ? { rows: start.size.rows, cols: start.size.cols } : undefined,
+      }, {
         stdout: (b) => call.write({ part: { $case: 'stdout', value: b } }),
         stderr: (b) => call.write({ part: { $case: 'stderr', value: b } }),
       });

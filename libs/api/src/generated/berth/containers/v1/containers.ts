@@ -303,6 +303,13 @@ export interface AttachStart {
   stderr: boolean;
   /** Detach keys overriding the container's. */
   detachKeys: string;
+  /**
+   * Start the container once attached (docker start -a, run without -d), so no early output is missed.
+   * FAILED_PRECONDITION when it is running already.
+   */
+  start: boolean;
+  /** With start and a TTY: the terminal size PID 1 gets before it runs. */
+  size: TerminalSize | undefined;
 }
 
 export interface AttachRequest {
@@ -3398,7 +3405,7 @@ export const ListContainersResponse: MessageFns<ListContainersResponse> = {
 };
 
 function createBaseAttachStart(): AttachStart {
-  return { id: "", stdin: false, stdout: false, stderr: false, detachKeys: "" };
+  return { id: "", stdin: false, stdout: false, stderr: false, detachKeys: "", start: false, size: undefined };
 }
 
 export const AttachStart: MessageFns<AttachStart> = {
@@ -3417,6 +3424,12 @@ export const AttachStart: MessageFns<AttachStart> = {
     }
     if (message.detachKeys !== "") {
       writer.uint32(42).string(message.detachKeys);
+    }
+    if (message.start !== false) {
+      writer.uint32(48).bool(message.start);
+    }
+    if (message.size !== undefined) {
+      TerminalSize.encode(message.size, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -3474,6 +3487,22 @@ export const AttachStart: MessageFns<AttachStart> = {
             message.detachKeys = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.start = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.size = TerminalSize.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3497,6 +3526,8 @@ export const AttachStart: MessageFns<AttachStart> = {
         : isSet(object.detach_keys)
         ? globalThis.String(object.detach_keys)
         : "",
+      start: isSet(object.start) ? globalThis.Boolean(object.start) : false,
+      size: isSet(object.size) ? TerminalSize.fromJSON(object.size) : undefined,
     };
   },
 
@@ -3517,6 +3548,12 @@ export const AttachStart: MessageFns<AttachStart> = {
     if (message.detachKeys !== "") {
       obj.detachKeys = message.detachKeys;
     }
+    if (message.start !== false) {
+      obj.start = message.start;
+    }
+    if (message.size !== undefined) {
+      obj.size = TerminalSize.toJSON(message.size);
+    }
     return obj;
   },
 
@@ -3530,6 +3567,10 @@ export const AttachStart: MessageFns<AttachStart> = {
     message.stdout = object.stdout ?? false;
     message.stderr = object.stderr ?? false;
     message.detachKeys = object.detachKeys ?? "";
+    message.start = object.start ?? false;
+    message.size = (object.size !== undefined && object.size !== null)
+      ? TerminalSize.fromPartial(object.size)
+      : undefined;
     return message;
   },
 };
