@@ -1,4 +1,5 @@
 // Attach, detach, exec, resize and logs on real containers.
+import * as fs from 'node:fs';
 import { makeHarness, until, type Harness } from './harness';
 import { ContainerIo } from '../src/container-io';
 
@@ -127,6 +128,16 @@ describe('exec', () => {
     })();
     expect(lines).toEqual(['stdout:40 120\r\n']);
   });
+});
+
+it('an exec whose client went away is killed and its session files removed', async () => {
+  const c = await h.mgr.create(h.req(['sleep', '1000']));
+  await h.mgr.start(c.id);
+  const a = collector();
+  const x = await io.exec(c.id, { args: ['sleep', '1000'] }, a.h);
+  x.abandon();
+  expect(await x.exited).toBe(137);
+  expect(fs.readdirSync(h.mgr.layout.paths(c.id).execsDir)).toEqual([]);
 });
 
 describe('logs', () => {

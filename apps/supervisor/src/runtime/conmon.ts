@@ -118,7 +118,8 @@ export function launchConmon(o: ConmonOptions, pipes: { start?: boolean; attach?
     stdio.push('pipe');
     env._OCI_ATTACHPIPE = '5';
   }
-  const child = spawn(CONMON_BINARY, conmonArgs(o), { stdio, env, detached: true });
+  // cwd = bundle: conmon writes its `oom` marker relative to its working directory.
+  const child = spawn(CONMON_BINARY, conmonArgs(o), { stdio, env, detached: true, cwd: o.bundle });
   let stderr = '';
   child.stdout!.resume();
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
