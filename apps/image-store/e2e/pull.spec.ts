@@ -150,6 +150,34 @@ describe('Images.Pull from a registry (e2e)', () => {
     expect((await get(name)).resolved!.diffIds).toEqual(multi.layers.map((l) => l.diffId));
   });
 
+  it('sends basic credentials when the registry asks for them, and refuses wrong ones', async () => {
+    const basicFront = await startFront(reg.host, { user: 'u', password: 'p', scheme: 'basic' });
+    try {
+      const name = `${basicFront.host}/busybox:latest`;
+      await expect(h.pull({ reference: name, username: 'u', password: 'wrong' })).rejects.toMatchObject({
+        code: grpc.status.FAILED_PRECONDITION,
+        details: expect.stringContaining('refused access'),
+      });
+      const events = await h.pull({ reference: name, username: 'u', password: 'p' });
+      expect(events[events.length - 1]!.event!.$case).toBe('done');
+      expect(basicFront.log.filter((l) => l.startsWith('GET /v2/busybox/manifests/latest')).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await basicFront.stop();
+    }
+  });
+
+  it('lets two concurrent pulls of one image fetch each layer once', async () => {
+    await h.unary(h.images, 'delete', { reference: `${front.host}/busybox:multi`, force: false });
+    const before = front.log.length;
+    const name = `${front.host}/busybox:multi`;
+    const [a, b] = await Promise.all([h.pull({ reference: name, username: 'berth', password: 's3cret' }), h.pull({ reference: name, username: 'berth', password: 's3cret' })]);
+    expect(a[a.length - 1]!.event!.$case).toBe('done');
+    expect(b[b.length - 1]!.event!.$case).toBe('done');
+    const blobGets = front.log.slice(before).filter((l) => l.includes(multi.layers[1]!.digest));
+    expect(blobGets).toHaveLength(1);
+    expect(h.snapshot().ingest).toEqual([]);
+  });
+
   it('names a missing tag with NOT_FOUND and changes nothing', async () => {
     const before = h.snapshot();
     await expect(h.pull({ reference: `${reg.host}/busybox:nope` })).rejects.toMatchObject({

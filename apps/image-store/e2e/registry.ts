@@ -57,8 +57,12 @@ export interface RegistryFront {
   stop(): Promise<void>;
 }
 
-/** A front for the registry that demands a bearer token from its /token endpoint (basic user:pass). */
-export async function startFront(upstream: string, opts: { user: string; password: string }): Promise<RegistryFront> {
+/**
+ * A front for the registry that demands auth: "bearer" = a token from its /token endpoint (got with basic
+ * user:pass), as Docker Hub's token service does; "basic" = user:pass on every request.
+ */
+export async function startFront(upstream: string, opts: { user: string; password: string; scheme?: 'bearer' | 'basic' }): Promise<RegistryFront> {
+  const scheme = opts.scheme ?? 'bearer';
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   const token = 'tok-' + Math.random().toString(36).slice(2);
@@ -75,10 +79,10 @@ export async function startFront(upstream: string, opts: { user: string; passwor
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
       return;
     }
-    if (req.headers.authorization !== `Bearer ${token}`) {
-      res
-        .writeHead(401, { 'www-authenticate': `Bearer realm="http://${host}/token",service="berth-test",scope="repository:busybox:pull"` })
-        .end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED' }] }));
+    const basic = 'Basic ' + Buffer.from(`${opts.user}:${opts.password}`).toString('base64');
+    if (req.headers.authorization !== (scheme === 'bearer' ? `Bearer ${token}` : basic)) {
+      const challenge = scheme === 'bearer' ? `Bearer realm="http://${host}/token",service="berth-test",scope="repository:busybox:pull"` : 'Basic realm="berth-test"';
+      res.writeHead(401, { 'www-authenticate': challenge }).end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED' }] }));
       return;
     }
     const headers = { ...req.headers, host: upstream };

@@ -26,6 +26,9 @@ describe('Importer (in-process)', () => {
     expect(resolved.layers).toEqual([{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: busybox.layers[0]!.diffId, size: busybox.layers[0]!.tar.length }]);
     expect(t.snapshot().ingest).toEqual([]);
     expect(t.events.map((e) => e.topic)).toEqual(['content.create', 'content.create', 'content.create', 'image.create']);
+    const manifestDigest = res.images[0]!.target.digest;
+    expect(t.store.images.get(`busybox@${manifestDigest}`).image.name).toBe('docker.io/library/busybox:latest');
+    expect(() => t.store.images.get(`other@${manifestDigest}`)).toThrow(/no such image/);
   });
 
   it('imports a gzip OCI layout, checking layer diff ids', async () => {

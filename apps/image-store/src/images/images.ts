@@ -1,6 +1,6 @@
 // Image records: normalised names pointing at a manifest or index in the content store, resolved to the
 // linux/amd64 manifest, its config and layers. Deleting the last name that uses a blob collects the blob.
-import { isDigest, isIndexMediaType, isManifestMediaType, normaliseReference, type Descriptor } from '@berth/oci';
+import { formatReference, isDigest, isIndexMediaType, isManifestMediaType, normaliseReference, parseReference, type Descriptor } from '@berth/oci';
 import type { ContentStore } from '../content/content-store';
 import {
   AmbiguousImageError,
@@ -154,8 +154,15 @@ export class Images {
     }
     let nameError: Error | undefined;
     try {
-      const row = this.db.getImage(normaliseReference(ref));
+      const parsed = parseReference(ref);
+      const row = this.db.getImage(formatReference(parsed));
       if (row) return { rows: [row], byName: true };
+      if (parsed.digest) {
+        // repo@digest names whichever record of that repository points at the digest.
+        const repo = `${parsed.domain}/${parsed.path}`;
+        const rows = this.db.imagesByTargetDigest(parsed.digest).filter((r) => r.name.startsWith(`${repo}:`) || r.name.startsWith(`${repo}@`));
+        if (rows.length) return { rows: [rows[0]!], byName: true };
+      }
     } catch (err) {
       nameError = err as Error;
     }

@@ -52,6 +52,9 @@ class EventQueue<T> {
 }
 
 export class Puller {
+  /** Downloads in flight by digest, so concurrent pulls of one layer fetch it once. */
+  private readonly inflight = new Map<string, Promise<{ diffId: string; size: number } | undefined>>();
+
   constructor(
     private readonly content: ContentStore,
     private readonly images: Images,
@@ -129,8 +132,26 @@ export class Puller {
     return row ? { diffId: row.diff_id, size: row.uncompressed_size } : undefined;
   }
 
-  /** Downloads one blob unless stored; returns the layer facts learnt on the way. */
+  /** Downloads one blob unless stored or already being fetched by another pull. */
   private async fetchBlob(client: RegistryClient, d: Descriptor, lease: Lease, queue: EventQueue<PullEvent>, isLayer: boolean): Promise<{ diffId: string; size: number } | undefined> {
+    const running = this.inflight.get(d.digest);
+    if (running) {
+      const facts = await running;
+      lease.add(d.digest, false);
+      queue.push({ type: 'blob', digest: d.digest, offset: d.size, total: d.size, status: 'exists' });
+      return facts;
+    }
+    const p = this.download(client, d, lease, queue, isLayer);
+    this.inflight.set(d.digest, p);
+    try {
+      return await p;
+    } finally {
+      this.inflight.delete(d.digest);
+    }
+  }
+
+  /** Downloads one blob unless stored; returns the layer facts learnt on the way. */
+  private async download(client: RegistryClient, d: Descriptor, lease: Lease, queue: EventQueue<PullEvent>, isLayer: boolean): Promise<{ diffId: string; size: number } | undefined> {
     if (this.content.has(d.digest)) {
       lease.add(d.digest, false);
       queue.push({ type: 'blob', digest: d.digest, offset: d.size, total: d.size, status: 'exists' });
