@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import { containersV1 } from '@berth/api';
 import { busyboxRootfsFixture, tempBerthDirs, type RootfsFixture } from '@berth/testing';
-import { ContainerManager, type CreateRequest } from '../src/container-manager';
+import { ContainerManager, type ContainerManagerOptions, type CreateRequest } from '../src/container-manager';
 import type { ContainerEventBody, EventSink } from '../src/container-events';
 import { LocalNetworkProvider } from '../src/local-network';
 
@@ -47,12 +47,12 @@ export interface Harness {
   teardown(): Promise<void>;
 }
 
-export async function makeHarness(): Promise<Harness> {
+export async function makeHarness(extra: Partial<ContainerManagerOptions> = {}): Promise<Harness> {
   const dirs = tempBerthDirs('berth-sup-');
   const rootfs = await busyboxRootfsFixture();
   const sink = new MemorySink();
   const stateDir = `${dirs.root}/supervisor`;
-  const open = () => ContainerManager.open({ stateDir, runDir: dirs.runDir, network: new LocalNetworkProvider(), events: sink, pollIntervalMs: 500 });
+  const open = () => ContainerManager.open({ stateDir, runDir: dirs.runDir, network: new LocalNetworkProvider(), events: sink, pollIntervalMs: 500, ...extra });
   const h: Harness = {
     root: dirs.root,
     runDir: dirs.runDir,

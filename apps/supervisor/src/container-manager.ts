@@ -14,6 +14,8 @@ import { KeyedMutex } from './keyed-mutex';
 import { Layout, type ContainerPaths } from './layout';
 import { checkId, checkName, generateName, newContainerId } from './names';
 import type { NetworkProvider, NetworkSetup } from './network/network-provider';
+import { writeReopenLog } from './io/attach';
+import { rotateLog } from './io/k8s-log';
 import { buildSpec, linuxResources, readHostHardLimits, resolveUser, validateConfig } from './oci/spec';
 import { nextRestartDelay } from './restart-policy';
 import { isConmonAlive, launchConmon, readPidFile } from './runtime/conmon';
@@ -34,8 +36,10 @@ export interface ContainerManagerOptions {
   initBinary?: string;
   /** "crun" (default) or "runc". */
   defaultRuntime?: string;
-  /** Fallback poll of exit files, in ms (default 1000). */
+  /** Fallback poll of exit files and log sizes, in ms (default 1000). */
   pollIntervalMs?: number;
+  /** Rotate ctr.log past maxSize bytes, keeping maxFiles old ones (checked at each poll); off when absent. */
+  logRotation?: { maxSize: number; maxFiles: number };
 }
 
 export interface CreateRequest {
@@ -463,9 +467,25 @@ export class ContainerManager {
       this.opts.log?.warn({ err: (err as Error).message }, 'cannot watch the exit dir; polling only');
     }
     this.poller = setInterval(() => {
-      for (const [id, e] of this.entries) if (ACTIVE.has(e.s.ctr.state!.status)) this.checkExit(id);
+      for (const [id, e] of this.entries) {
+        if (!ACTIVE.has(e.s.ctr.state!.status)) continue;
+        this.checkExit(id);
+        this.maybeRotateLog(id);
+      }
     }, this.opts.pollIntervalMs ?? 1000);
     this.poller.unref();
+  }
+
+  private maybeRotateLog(id: string): void {
+    const rot = this.opts.logRotation;
+    if (!rot || rot.maxSize <= 0) return;
+    const p = this.layout.paths(id);
+    try {
+      if (fs.statSync(p.log).size <= rot.maxSize) return;
+      rotateLog(p.log, Math.max(1, rot.maxFiles), () => writeReopenLog(p.ctl));
+    } catch (err) {
+      this.opts.log?.warn({ id, err: (err as Error).message }, 'log rotation failed');
+    }
   }
 
   private checkExit(id: string): void {

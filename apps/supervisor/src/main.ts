@@ -20,7 +20,11 @@ void runService({
       network: new LocalNetworkProvider(),
       events: bus,
       log,
-      ...(process.env.BERTH_RUNTIME ? { defaultRuntime: process.env.BERTH_RUNTIME } : {}),
+      logRotation: {
+        maxSize: Number(process.env.BERTH_SUPERVISOR_LOG_MAX_SIZE ?? 10 * 1024 * 1024),
+        maxFiles: Number(process.env.BERTH_SUPERVISOR_LOG_MAX_FILES ?? 3),
+      },
+      ...(process.env.BERTH_SUPERVISOR_RUNTIME ? { defaultRuntime: process.env.BERTH_SUPERVISOR_RUNTIME } : {}),
     });
     const io = new ContainerIo(mgr);
     return {

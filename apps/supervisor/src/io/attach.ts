@@ -82,12 +82,22 @@ export function connectAttach(path: string, detachKeys: string, h: AttachHandler
   });
 }
 
-/** Writes a new terminal size to conmon's ctl FIFO; non-blocking so a gone conmon gives ENXIO, not a hang. */
-export function writeResize(ctlPath: string, rows: number, cols: number): void {
+/** Writes a command to conmon's ctl FIFO; non-blocking so a gone conmon gives ENXIO, not a hang. */
+export function writeCtl(ctlPath: string, line: string): void {
   const fd = fs.openSync(ctlPath, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
   try {
-    fs.writeSync(fd, `1 ${rows} ${cols}\n`);
+    fs.writeSync(fd, line);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** A new terminal size ("1 ROWS COLS"). */
+export function writeResize(ctlPath: string, rows: number, cols: number): void {
+  writeCtl(ctlPath, `1 ${rows} ${cols}\n`);
+}
+
+/** Makes conmon reopen its log file ("2 0 0"), after the old one was renamed for rotation. */
+export function writeReopenLog(ctlPath: string): void {
+  writeCtl(ctlPath, '2 0 0\n');
 }
