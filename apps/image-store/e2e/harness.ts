@@ -29,6 +29,8 @@ export interface Harness {
   pull(req: Partial<imagesV1.PullRequest>): Promise<imagesV1.PullProgress[]>;
   unary<Req, Res>(client: grpc.Client, method: string, req: Req): Promise<Res>;
   waitForEvent(pred: (e: EventJson) => boolean, timeoutMs?: number): Promise<EventJson>;
+  /** Stops the service (SIGTERM) and starts it again on the same state root, with new clients. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,8 +60,8 @@ export async function startHarness(): Promise<Harness> {
 
 function makeHarness(nats: NatsServerHandle, dirs: ReturnType<typeof tempBerthDirs>, nc: NatsConnection, proc: ServiceProcess, events: EventJson[]): Harness {
   const creds = grpc.credentials.createInsecure();
-  const content = new contentV1.ContentClient(proc.target, creds);
-  const images = new imagesV1.ImagesClient(proc.target, creds);
+  let content = new contentV1.ContentClient(proc.target, creds);
+  let images = new imagesV1.ImagesClient(proc.target, creds);
   const stateDir = path.join(dirs.root, 'image-store');
   const h: Harness = {
     root: dirs.root,
@@ -103,9 +105,20 @@ function makeHarness(nats: NatsServerHandle, dirs: ReturnType<typeof tempBerthDi
         await new Promise((r) => setTimeout(r, 20));
       }
     },
+    restart: async () => {
+      h.content.close();
+      h.images.close();
+      const exit = await h.proc.stop();
+      if (exit.code !== 0) throw new Error(`image-store exited with ${exit.code}:\n${h.proc.output().slice(-4000)}`);
+      h.proc = spawnService({ service: 'image-store', root: dirs.root, runDir: dirs.runDir, natsUrl: nats.url });
+      await waitHealthy(h.proc);
+      content = h.content = new contentV1.ContentClient(h.proc.target, creds);
+      images = h.images = new imagesV1.ImagesClient(h.proc.target, creds);
+    },
     close: async () => {
-      content.close();
-      images.close();
+      h.content.close();
+      h.images.close();
+      proc = h.proc;
       const exit = await proc.stop();
       await nc.close();
       await nats.dispose();

@@ -197,6 +197,17 @@ describe('image-store service (e2e)', () => {
     });
   });
 
+  it('keeps blobs and records across a restart', async () => {
+    const before = (await h.unary<imagesV1.ListImagesRequest, imagesV1.ListImagesResponse>(h.images, 'list', { filter: '' })).images.map((i) => i.image!.name);
+    expect(before.length).toBeGreaterThan(0);
+    const blobs = h.snapshot().blobs;
+    await h.restart();
+    const after = (await h.unary<imagesV1.ListImagesRequest, imagesV1.ListImagesResponse>(h.images, 'list', { filter: '' })).images.map((i) => i.image!.name);
+    expect(after).toEqual(before);
+    expect(h.snapshot().blobs).toEqual(blobs);
+    expect((await listBlobs()).map((b) => b.digest.slice(7)).sort()).toEqual(blobs);
+  });
+
   describe('bad input: a clear status and nothing left behind', () => {
     async function refused(data: Buffer, code: grpc.status, detail: RegExp, options: Partial<imagesV1.ImportOptions> = {}) {
       const before = h.snapshot();

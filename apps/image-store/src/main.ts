@@ -1,4 +1,4 @@
-// The image-store service process: content-addressable blobs and image records under
+// The image-store service process (see README.md): content-addressable blobs and image records under
 // <BERTH_ROOT>/image-store, served as berth.images.v1.Content and berth.images.v1.Images.
 import { runService } from '@berth/service-kit';
 import { contentService } from './grpc/content-grpc';
