@@ -78,6 +78,26 @@ describe('run to completion', () => {
   });
 });
 
+describe('security defaults and limits', () => {
+  it("applies docker's capability set, masked and read-only paths, no-new-privileges and clamped rlimits", async () => {
+    const script = 'grep -E "^(CapEff|NoNewPrivs)" /proc/self/status; wc -c < /proc/timer_list; echo x > /proc/sys/kernel/hostname || echo sys-ro; ulimit -n';
+    const c = await h.mgr.create(h.req(['sh', '-c', script], {}, { noNewPrivileges: true }));
+    await h.mgr.start(c.id);
+    await h.mgr.wait(c.id);
+    const hard = /Max open files\s+\d+\s+(\d+)/.exec(fs.readFileSync('/proc/self/limits', 'utf8'))![1];
+    const out = logLines(c.logPath).filter((l) => l.stream === 'stdout').map((l) => l.text.replace(/\s+/g, ' ').trim());
+    expect(out).toEqual(['CapEff: 00000000a80425fb', 'NoNewPrivs: 1', '0', 'sys-ro', String(Math.min(1048576, Number(hard)))]);
+  });
+
+  it('serialises concurrent calls on one container', async () => {
+    const c = await h.mgr.create(h.req(['sleep', '1000']));
+    const results = await Promise.allSettled([h.mgr.start(c.id), h.mgr.start(c.id), h.mgr.kill(c.id, 'KILL')]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(((results[1] as PromiseRejectedResult).reason as Error).message).toMatch(/already running/);
+    expect(await h.mgr.wait(c.id)).toBe(137);
+  });
+});
+
 describe('bad input changes nothing', () => {
   it('refuses bad names, used names, missing volume sources and tiny memory limits', async () => {
     await h.mgr.create(h.req(['true'], {}, {}, 'taken'));
