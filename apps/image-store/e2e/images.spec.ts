@@ -197,6 +197,29 @@ describe('image-store service (e2e)', () => {
     });
   });
 
+  it('creates a record for blobs a client wrote itself (docker commit), refusing a missing blob', async () => {
+    const img = await buildImage({ name: 'committed:1', layers: [[{ type: 'file', path: 'c', content: 'committed' }]] }, 'gzip');
+    const upload = (data: Buffer) =>
+      new Promise<contentV1.WriteContentResponse>((resolve, reject) => {
+        const call = h.content.write((err, res) => (err ? reject(err) : resolve(res!)));
+        call.write({ part: { $case: 'start', value: { ref: `commit-${sha256(data)}`, expectedDigest: sha256(data), expectedSize: data.length, offset: 0 } } });
+        call.write({ part: { $case: 'data', value: data } });
+        call.end();
+      });
+    const target = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.manifestDigest, size: img.manifest.length, annotations: {} };
+    await upload(img.manifest);
+    await upload(img.config);
+    await expect(h.unary(h.images, 'create', { name: 'committed:1', target, labels: {} })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining(`names layer ${img.layers[0]!.digest}, which is not stored`),
+    });
+    await upload(img.layers[0]!.blob);
+    const rec = await h.unary<imagesV1.CreateImageRequest, imagesV1.Image>(h.images, 'create', { name: 'committed:1', target, labels: { from: 'commit' } });
+    expect(rec).toMatchObject({ name: 'docker.io/library/committed:1', labels: { from: 'commit' } });
+    expect((await get('committed:1')).resolved!.diffIds).toEqual([img.layers[0]!.diffId]);
+    await h.waitForEvent((e) => e.topic === 'image.create' && e.subjectId === 'docker.io/library/committed:1');
+  });
+
   it('keeps blobs and records across a restart', async () => {
     const before = (await h.unary<imagesV1.ListImagesRequest, imagesV1.ListImagesResponse>(h.images, 'list', { filter: '' })).images.map((i) => i.image!.name);
     expect(before.length).toBeGreaterThan(0);

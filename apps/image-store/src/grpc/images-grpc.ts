@@ -2,12 +2,14 @@
 import type { ServerReadableStream } from '@grpc/grpc-js';
 import { imagesV1 } from '@berth/api';
 import { clientStream, InvalidArgumentError, serverStream, unary, writeMessage, type Logger, type ServiceRegistration } from '@berth/service-kit';
+import type { Descriptor } from '@berth/oci';
 import { parseExportFormat } from '../archive/exporter';
 import type { ImageStore } from '../image-store';
 import { callMessages } from './call-messages';
 import { toDescriptor, toGetResponse, toImage } from './convert';
 
 class ImportMessageError extends InvalidArgumentError {}
+class CreateTargetMissingError extends InvalidArgumentError {}
 
 /** The options of an Import call and an iterator over the archive bytes that follow. */
 async function importParts(call: ServerReadableStream<imagesV1.ImportRequest, imagesV1.ImportResponse>) {
@@ -32,6 +34,11 @@ export function imagesService(store: ImageStore, log: Logger): ServiceRegistrati
     list: unary(log, 'Images.List', async (req: imagesV1.ListImagesRequest) => ({ images: store.images.list(req.filter).map(toGetResponse) })),
     get: unary(log, 'Images.Get', async (req: imagesV1.GetImageRequest) => toGetResponse(store.images.get(req.reference))),
     tag: unary(log, 'Images.Tag', async (req: imagesV1.TagImageRequest) => toImage(store.images.tag(req.source, req.target))),
+    create: unary(log, 'Images.Create', async (req: imagesV1.CreateImageRequest) => {
+      if (!req.target) throw new CreateTargetMissingError('Create needs a target descriptor');
+      const target: Descriptor = { mediaType: req.target.mediaType, digest: req.target.digest, size: req.target.size };
+      return toImage(store.images.create(req.name, target, req.labels));
+    }),
     delete: unary(log, 'Images.Delete', async (req: imagesV1.DeleteImageRequest) => store.images.delete(req.reference, req.force)),
     import: clientStream(log, 'Images.Import', async (call) => {
       const { options, data } = await importParts(call);

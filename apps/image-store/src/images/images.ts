@@ -206,6 +206,13 @@ export class Images {
     return rows.map((r) => this.detail(r));
   }
 
+  /** Points a name at a target whose blobs were stored by the caller (docker commit). */
+  create(name: string, target: Descriptor, labels: Record<string, string> = {}): ImageRecord {
+    const full = normaliseName(name);
+    if (!isDigest(target.digest)) throw new InvalidImageReferenceError(`target digest "${target.digest}" is not a sha256 digest`);
+    return this.record(full, target, { labels });
+  }
+
   tag(source: string, target: string): ImageRecord {
     const full = normaliseName(target);
     const { rows } = this.findRows(source);

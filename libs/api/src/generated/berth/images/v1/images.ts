@@ -102,6 +102,22 @@ export interface TagImageRequest {
   target: string;
 }
 
+export interface CreateImageRequest {
+  /** The name to give the image, e.g. "myapp:v2". */
+  name: string;
+  /** The manifest or index, as stored in Content. */
+  target:
+    | Descriptor
+    | undefined;
+  /** User labels on the record. */
+  labels: { [key: string]: string };
+}
+
+export interface CreateImageRequest_LabelsEntry {
+  key: string;
+  value: string;
+}
+
 export interface DeleteImageRequest {
   /** Name, id or unique id prefix. */
   reference: string;
@@ -1050,6 +1066,224 @@ export const TagImageRequest: MessageFns<TagImageRequest> = {
     const message = createBaseTagImageRequest();
     message.source = object.source ?? "";
     message.target = object.target ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateImageRequest(): CreateImageRequest {
+  return { name: "", target: undefined, labels: {} };
+}
+
+export const CreateImageRequest: MessageFns<CreateImageRequest> = {
+  encode(message: CreateImageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.target !== undefined) {
+      Descriptor.encode(message.target, writer.uint32(18).fork()).join();
+    }
+    globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
+      CreateImageRequest_LabelsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateImageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateImageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.target = Descriptor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = CreateImageRequest_LabelsEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.labels[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateImageRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      target: isSet(object.target) ? Descriptor.fromJSON(object.target) : undefined,
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: CreateImageRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.target !== undefined) {
+      obj.target = Descriptor.toJSON(message.target);
+    }
+    if (message.labels) {
+      const entries = globalThis.Object.entries(message.labels) as [string, string][];
+      if (entries.length > 0) {
+        obj.labels = {};
+        entries.forEach(([k, v]) => {
+          obj.labels[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateImageRequest>): CreateImageRequest {
+    return CreateImageRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateImageRequest>): CreateImageRequest {
+    const message = createBaseCreateImageRequest();
+    message.name = object.name ?? "";
+    message.target = (object.target !== undefined && object.target !== null)
+      ? Descriptor.fromPartial(object.target)
+      : undefined;
+    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseCreateImageRequest_LabelsEntry(): CreateImageRequest_LabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const CreateImageRequest_LabelsEntry: MessageFns<CreateImageRequest_LabelsEntry> = {
+  encode(message: CreateImageRequest_LabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateImageRequest_LabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateImageRequest_LabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateImageRequest_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: CreateImageRequest_LabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateImageRequest_LabelsEntry>): CreateImageRequest_LabelsEntry {
+    return CreateImageRequest_LabelsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateImageRequest_LabelsEntry>): CreateImageRequest_LabelsEntry {
+    const message = createBaseCreateImageRequest_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -2507,6 +2741,20 @@ export const ImagesService = {
     responseDeserialize: (value: Buffer): Image => Image.decode(value),
   },
   /**
+   * Create points a name at a manifest or index whose blobs are already in Content (docker commit, or a
+   * client that uploaded the blobs itself with Content.Write). The name moves if it exists. Every blob the
+   * linux/amd64 image needs must be stored: INVALID_ARGUMENT names the first one missing or malformed.
+   */
+  create: {
+    path: "/berth.images.v1.Images/Create" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateImageRequest): Buffer => Buffer.from(CreateImageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateImageRequest => CreateImageRequest.decode(value),
+    responseSerialize: (value: Image): Buffer => Buffer.from(Image.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Image => Image.decode(value),
+  },
+  /**
    * Delete removes a name (docker rmi). Blobs no longer referenced by any image are garbage collected.
    * FAILED_PRECONDITION when the name is an id that several names use, unless force.
    */
@@ -2576,6 +2824,12 @@ export interface ImagesServer extends UntypedServiceImplementation {
   /** Tag points a new name at the image another reference resolves to (docker tag). */
   tag: handleUnaryCall<TagImageRequest, Image>;
   /**
+   * Create points a name at a manifest or index whose blobs are already in Content (docker commit, or a
+   * client that uploaded the blobs itself with Content.Write). The name moves if it exists. Every blob the
+   * linux/amd64 image needs must be stored: INVALID_ARGUMENT names the first one missing or malformed.
+   */
+  create: handleUnaryCall<CreateImageRequest, Image>;
+  /**
    * Delete removes a name (docker rmi). Blobs no longer referenced by any image are garbage collected.
    * FAILED_PRECONDITION when the name is an id that several names use, unless force.
    */
@@ -2639,6 +2893,23 @@ export interface ImagesClient extends Client {
   ): ClientUnaryCall;
   tag(
     request: TagImageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Image) => void,
+  ): ClientUnaryCall;
+  /**
+   * Create points a name at a manifest or index whose blobs are already in Content (docker commit, or a
+   * client that uploaded the blobs itself with Content.Write). The name moves if it exists. Every blob the
+   * linux/amd64 image needs must be stored: INVALID_ARGUMENT names the first one missing or malformed.
+   */
+  create(request: CreateImageRequest, callback: (error: ServiceError | null, response: Image) => void): ClientUnaryCall;
+  create(
+    request: CreateImageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Image) => void,
+  ): ClientUnaryCall;
+  create(
+    request: CreateImageRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Image) => void,
