@@ -178,6 +178,21 @@ describe('Images.Pull from a registry (e2e)', () => {
     expect(h.snapshot().ingest).toEqual([]);
   });
 
+  it('refuses a layer whose bytes do not match its digest and keeps nothing of it', async () => {
+    const img = await buildImage({ name: 'corrupt:1', layers: [[{ type: 'file', path: 'data', content: randomBytes(200_000) }]] }, 'gzip');
+    const file = path.join(tmp, 'corrupt.tar');
+    fs.writeFileSync(file, await ociArchive([img]));
+    reg.push(file, 'busybox:corrupt');
+    front.corruptNext(img.layers[0]!.digest);
+    const before = h.snapshot();
+    await expect(h.pull({ reference: `${front.host}/busybox:corrupt`, username: 'berth', password: 's3cret' })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining(`digest mismatch: expected ${img.layers[0]!.digest}`),
+    });
+    expect(h.snapshot()).toEqual(before);
+    await expect(get(`${front.host}/busybox:corrupt`)).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+  });
+
   it('names a missing tag with NOT_FOUND and changes nothing', async () => {
     const before = h.snapshot();
     await expect(h.pull({ reference: `${reg.host}/busybox:nope` })).rejects.toMatchObject({

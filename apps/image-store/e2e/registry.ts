@@ -54,6 +54,8 @@ export interface RegistryFront {
   log: string[];
   /** Cut the next download of this blob after this many bytes. */
   cutNext(digest: string, afterBytes: number): void;
+  /** Flip one byte of the next download of this blob. */
+  corruptNext(digest: string): void;
   stop(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function startFront(upstream: string, opts: { user: string; passwor
   const token = 'tok-' + Math.random().toString(36).slice(2);
   const log: string[] = [];
   const cuts = new Map<string, number>();
+  const corrupt = new Set<string>();
   const server = http.createServer((req, res) => {
     log.push(`${req.method} ${req.url} ${req.headers.range ?? ''}`.trim());
     if (req.url!.startsWith('/token')) {
@@ -91,6 +94,19 @@ export async function startFront(upstream: string, opts: { user: string; passwor
       res.writeHead(ur.statusCode!, ur.headers);
       const digest = /\/blobs\/(sha256:[a-f0-9]{64})$/.exec(req.url!)?.[1];
       const cut = digest ? cuts.get(digest) : undefined;
+      if (digest && corrupt.delete(digest)) {
+        let first = true;
+        ur.on('data', (c: Buffer) => {
+          if (first) {
+            first = false;
+            c = Buffer.from(c);
+            c[c.length - 1] ^= 0xff;
+          }
+          res.write(c);
+        });
+        ur.on('end', () => res.end());
+        return;
+      }
       if (digest && cut !== undefined) {
         cuts.delete(digest);
         let sent = 0;
@@ -116,6 +132,7 @@ export async function startFront(upstream: string, opts: { user: string; passwor
     host,
     log,
     cutNext: (digest, after) => cuts.set(digest, after),
+    corruptNext: (digest) => corrupt.add(digest),
     stop: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
