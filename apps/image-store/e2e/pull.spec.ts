@@ -124,6 +124,17 @@ describe('Images.Pull from a registry (e2e)', () => {
     expect(got.resolved!.manifest!.digest).toBe(amd.manifestDigest);
     expect(JSON.parse(got.resolved!.configJson.toString()).config.Cmd).toEqual(['amd64']);
     expect(fs.existsSync(path.join(h.stateDir, 'blobs', 'sha256', arm.layers[0]!.digest.slice(7)))).toBe(false);
+
+    // Another platform on request; the record then resolves to it.
+    await h.pull({ reference: `${reg.host}/busybox:multiarch`, platform: 'linux/arm64' });
+    const armGot = await get(`${reg.host}/busybox:multiarch`);
+    expect(armGot.resolved!.manifest!.digest).toBe(sha256(arm.manifest));
+    expect(JSON.parse(armGot.resolved!.configJson.toString()).architecture).toBe('arm64');
+    expect(fs.existsSync(path.join(h.stateDir, 'blobs', 'sha256', amd.layers[0]!.digest.slice(7)))).toBe(false);
+    await expect(h.pull({ reference: `${reg.host}/busybox:multiarch`, platform: 'linux/s390x' })).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+      details: expect.stringContaining('no manifest for platform linux/s390x'),
+    });
   });
 
   it('gets a bearer token with basic credentials, and resumes a download that broke off', async () => {

@@ -84,12 +84,13 @@ export class Images {
   }
 
   /** Resolves a target (manifest or index) to the platform's manifest, config and layers; every blob must be stored. */
-  resolve(target: Descriptor, platform = 'linux/amd64'): Resolution {
+  resolve(target: Descriptor, platform = 'linux/amd64', chosen?: string): Resolution {
     const blobs = [target.digest];
     let manifestDesc = target;
     if (isIndexMediaType(target.mediaType)) {
       const index = parseIndex(`index ${target.digest}`, this.readDocument('index', target));
-      manifestDesc = selectPlatform(`index ${target.digest}`, index, parsePlatform(platform));
+      // A record keeps the manifest chosen when it was made (a pull may have asked for another platform).
+      manifestDesc = index.manifests.find((m) => m.digest === chosen) ?? selectPlatform(`index ${target.digest}`, index, parsePlatform(platform));
       blobs.push(manifestDesc.digest);
     } else if (!isManifestMediaType(target.mediaType)) {
       throw new UnsupportedMediaTypeError(`image target ${target.digest}`, target.mediaType);
@@ -117,7 +118,7 @@ export class Images {
   /** Points a name at a target; creates or moves the record. The caller holds a lease on the blobs. */
   record(name: string, target: Descriptor, opts: { labels?: Record<string, string>; resolution?: Resolution } = {}): ImageRecord {
     const full = normaliseName(name);
-    const res = opts.resolution ?? this.resolve(target);
+    const res = opts.resolution ?? this.resolve(target, undefined, this.db.imagesByTargetDigest(target.digest)[0]?.manifest_digest);
     const now = Date.now();
     const old = this.db.getImage(full);
     const oldBlobs = old ? this.db.imageBlobs(full) : [];
@@ -135,10 +136,10 @@ export class Images {
     };
     this.db.putImage(row, res.blobs);
     if (!old) this.events.publish(imageEvent('image.create', full, target.digest));
-    else if (old.digest !== target.digest) {
-      this.events.publish(imageEvent('image.update', full, target.digest));
-      this.content.collect(oldBlobs);
-    }
+    else if (old.digest !== target.digest) this.events.publish(imageEvent('image.update', full, target.digest));
+    // Blobs only the old target (or the old platform's manifest) used go now.
+    const kept = new Set(res.blobs);
+    this.content.collect(oldBlobs.filter((d) => !kept.has(d)));
     return toRecord(this.db.getImage(full)!);
   }
 
@@ -184,7 +185,7 @@ export class Images {
 
   private detail(row: ImageRow): ImageDetail {
     const image = toRecord(row);
-    const res = this.resolve(image.target);
+    const res = this.resolve(image.target, undefined, row.manifest_digest);
     const names = this.db.imagesByTargetDigest(res.manifest.digest).map((r) => r.name);
     return {
       image,

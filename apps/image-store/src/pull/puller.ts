@@ -8,7 +8,7 @@ import { isIndexMediaType, parseReference, sha256Digest, type Descriptor } from 
 import type { ContentStore, Lease } from '../content/content-store';
 import { ArchiveDigestError, DigestMismatchError, InvalidArchiveError } from '../errors';
 import { normaliseName, type ImageRecord, type Images } from '../images/images';
-import { documentMediaType, parseConfig, parseIndex, parseManifest, parsePlatform, selectPlatform } from '../images/manifests';
+import { documentMediaType, formatPlatform, parseConfig, parseIndex, parseManifest, parsePlatform, selectPlatform } from '../images/manifests';
 import type { MetaDb } from '../meta-db';
 import { LayerFacts } from '../archive/layer-facts';
 import { RegistryClient } from './registry-client';
@@ -118,7 +118,7 @@ export class Puller {
       this.db.tx(() => {
         for (const [digest, f] of diffIds) this.db.putLayerInfo(digest, f.diffId, f.size);
       });
-      const image = this.images.record(name, target);
+      const image = this.images.record(name, target, { resolution: this.images.resolve(target, formatPlatform(platform)) });
       yield { type: 'done', image };
     } finally {
       abort.abort();
