@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Measures Prepare on the built rootfs code (run `tsc -b apps/rootfs/tsconfig.lib.json` first), as root:
-//   node apps/rootfs/scripts/measure-prepare.js [count] [layer.tar|dir]
+//   node apps/rootfs/scripts/measure-prepare.js [count] [layer.tar|layer.tar.gz|dir]
 // Unpacks one image (the busybox test image, or the given tar / directory, e.g. a debootstrap tree),
 // then prepares `count` (default 50) containers from it and prints, per Prepare, its time and the disk
 // used by its snapshot directory (du), first against last. Nothing is timed in CI: this is for the notes.
@@ -9,6 +9,7 @@ const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const zlib = require('node:zlib');
 const { createSnapshotter } = require('../dist/snapshots');
 const { LocalBlobSource } = require('../dist/unpack/blob-source');
 const { Unpacker } = require('../dist/unpack/unpacker');
@@ -33,15 +34,18 @@ async function main() {
       tarFile = path.join(base, 'layer.tar');
       execFileSync('tar', ['--numeric-owner', '--xattrs', '-C', source, '-cf', tarFile, '.']);
     } else tarFile = source;
-    const digest = 'sha256:' + createHash('sha256').update(fs.readFileSync(tarFile)).digest('hex');
+    const bytes = fs.readFileSync(tarFile);
+    const digest = 'sha256:' + createHash('sha256').update(bytes).digest('hex');
+    const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
+    const diffId = gzipped ? 'sha256:' + createHash('sha256').update(zlib.gunzipSync(bytes)).digest('hex') : digest;
     fs.copyFileSync(tarFile, path.join(blobs, digest.slice(7)));
     const sn = createSnapshotter(process.env.BERTH_ROOTFS_DRIVER || 'overlay', path.join(base, 'rootfs'));
     const unpacker = new Unpacker(sn, new LocalBlobSource(blobs));
     let t = process.hrtime.bigint();
-    const { chainId } = await unpacker.unpack([{ digest, diffId: digest }]);
+    const { chainId } = await unpacker.unpack([{ digest, diffId }]);
     const unpackMs = Number(process.hrtime.bigint() - t) / 1e6;
     const layerDir = (await sn.stat(chainId)).layerDir;
-    console.log(`driver ${sn.driver}; image layer ${(fs.statSync(tarFile).size / 1e6).toFixed(1)} MB tar, unpacked in ${unpackMs.toFixed(0)} ms, ${(du(layerDir) / 1e6).toFixed(1)} MB on disk`);
+    console.log(`driver ${sn.driver}; image layer ${(fs.statSync(tarFile).size / 1e6).toFixed(1)} MB ${gzipped ? 'tar.gz' : 'tar'}, unpacked in ${unpackMs.toFixed(0)} ms, ${(du(layerDir) / 1e6).toFixed(1)} MB on disk`);
     const rows = [];
     const before = du(path.join(base, 'rootfs', 'snapshots'));
     for (let i = 0; i < count; i++) {
