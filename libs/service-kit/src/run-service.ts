@@ -30,10 +30,27 @@ export class StateRootError extends BerthError {
   readonly grpcCode = 9; // FAILED_PRECONDITION
 }
 
+/**
+ * mkdir -p, one component at a time: Node's recursive mkdirSync loops forever when the kernel keeps
+ * answering ENOENT for a parent it will never create (as under /proc).
+ */
+export function makeDirs(dir: string, mode = 0o755): void {
+  const parts = path.resolve(dir).split(path.sep).filter(Boolean);
+  let cur: string = path.sep;
+  for (const part of parts) {
+    cur = path.join(cur, part);
+    try {
+      fs.mkdirSync(cur, { mode });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
 /** Makes the service's state directory and proves it is writable. */
 export function prepareStateDir(dir: string): void {
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirs(dir, 0o700);
     const probe = path.join(dir, `.write-probe-${process.pid}`);
     fs.writeFileSync(probe, '');
     fs.rmSync(probe);
@@ -46,8 +63,9 @@ function fail(service: string, err: unknown, log?: Logger): never {
   const msg = err instanceof Error ? err.message : String(err);
   log?.error({ err: msg }, 'start-up failed');
   process.stderr.write(`berth ${service}: error: ${msg}\n`);
-  // Let pino's async destination flush the line above.
-  setTimeout(() => process.exit(1), 50).unref();
+  // Exit soon, whatever handles are open, but let pino's async destination flush the line above.
+  process.exitCode = 1;
+  setTimeout(() => process.exit(1), 100);
   throw Object.assign(new Error(msg), { exiting: true });
 }
 

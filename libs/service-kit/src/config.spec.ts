@@ -1,0 +1,56 @@
+import { status } from '@grpc/grpc-js';
+import { envPrefix, loadConfig, serviceTarget } from './config';
+import { InvalidArgumentError, NotFoundError, toServiceError } from './errors';
+
+describe('loadConfig', () => {
+  it('uses the documented defaults', () => {
+    const c = loadConfig('image-store', [], {});
+    expect(c).toMatchObject({
+      root: '/var/lib/berth',
+      stateDir: '/var/lib/berth/image-store',
+      runDir: '/run/berth',
+      socketPath: '/run/berth/image-store.sock',
+      natsUrl: 'nats://127.0.0.1:4222',
+      logLevel: 'info',
+    });
+    expect(c.tcpAddress).toBeUndefined();
+  });
+
+  it('takes the environment, and flags over it', () => {
+    const env = { BERTH_ROOT: '/srv/b', BERTH_RUN: '/run/b', BERTH_NATS_URL: 'nats://n:1', BERTH_ROOTFS_TCP: '127.0.0.1:7002' };
+    expect(loadConfig('rootfs', [], env)).toMatchObject({ stateDir: '/srv/b/rootfs', socketPath: '/run/b/rootfs.sock', natsUrl: 'nats://n:1', tcpAddress: '127.0.0.1:7002' });
+    expect(loadConfig('rootfs', ['--root', '/x', '--nats-url=nats://m:2'], env)).toMatchObject({ stateDir: '/x/rootfs', natsUrl: 'nats://m:2' });
+  });
+
+  it('reads a per-service address override as a socket or TCP', () => {
+    expect(loadConfig('supervisor', [], { BERTH_SUPERVISOR_ADDR: 'unix:///tmp/s.sock' }).socketPath).toBe('/tmp/s.sock');
+    expect(loadConfig('supervisor', [], { BERTH_SUPERVISOR_ADDR: '0.0.0.0:7003' }).tcpAddress).toBe('0.0.0.0:7003');
+    expect(serviceTarget('image-store', { BERTH_RUN: '/r' })).toBe('unix:///r/image-store.sock');
+    expect(serviceTarget('image-store', { BERTH_IMAGE_STORE_ADDR: '/s.sock' })).toBe('unix:///s.sock');
+    expect(envPrefix('image-store')).toBe('BERTH_IMAGE_STORE');
+  });
+
+  it.each([
+    [['--bogus'], /unknown argument "--bogus"/],
+    [['--root'], /flag --root needs a value/],
+    [['--tcp', 'nonsense'], /TCP address "nonsense" is not host:port/],
+    [['--run', '/' + 'r'.repeat(120)], /longer than 107 bytes/],
+  ])('refuses %p', (argv, msg) => {
+    expect(() => loadConfig('inspector', argv as string[], {})).toThrow(msg);
+    expect(() => loadConfig('inspector', argv as string[], {})).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('toServiceError', () => {
+  it('maps typed errors to their status and keeps the message', () => {
+    class NoSuchThing extends NotFoundError {}
+    const e = toServiceError(new NoSuchThing('no such thing: x'));
+    expect(e.code).toBe(status.NOT_FOUND);
+    expect(e.details).toBe('no such thing: x');
+  });
+
+  it('maps a full disk to RESOURCE_EXHAUSTED and anything else to INTERNAL', () => {
+    expect(toServiceError(Object.assign(new Error('write failed'), { code: 'ENOSPC' })).code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(toServiceError(new Error('boom')).code).toBe(status.INTERNAL);
+  });
+});
