@@ -300,6 +300,21 @@ describe('image-store service (e2e)', () => {
       await refused(await dockerArchive([{ ...fresh, name: 'Invalid:Name:x' }]), grpc.status.INVALID_ARGUMENT, /invalid image reference "Invalid:Name:x"/);
       await expect(get('Not A Name')).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('"Not A Name"') });
     });
+    it('an import the client cancels half way', async () => {
+      const before = h.snapshot();
+      const data = await dockerArchive([fresh]);
+      const done = new Promise<grpc.ServiceError>((resolve) => {
+        const call = h.images.import((err) => resolve(err!));
+        call.write({ part: { $case: 'options', value: { format: '', name: '', changes: [], message: '' } } });
+        call.write({ part: { $case: 'data', value: data.subarray(0, Math.floor(data.length / 2)) } });
+        setTimeout(() => call.cancel(), 200);
+      });
+      expect((await done).code).toBe(grpc.status.CANCELLED);
+      // The service notices the cancel on its side and drops what it staged.
+      for (let i = 0; i < 100 && JSON.stringify(h.snapshot()) !== JSON.stringify(before); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(h.snapshot()).toEqual(before);
+      await expect(get('bad/input:1')).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    });
     it('not an archive at all', async () => {
       await refused(Buffer.from('hello, this is not a tar file'), grpc.status.INVALID_ARGUMENT, /truncated or not a tar|neither/);
     });

@@ -108,6 +108,7 @@ describe('ContentStore', () => {
     const fresh = Buffer.from('fresh');
     await store.writeStream([fresh], { lease });
     await store.writeStream([kept], { lease, expectedDigest: sha(kept) });
+    expect(() => store.delete(sha(kept))).toThrow(/in use by an import or pull in progress/);
     expect(lease.release()).toEqual([sha(fresh)]);
     expect(store.list().map((b) => b.digest)).toEqual([sha(kept)]);
   });

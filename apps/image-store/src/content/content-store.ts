@@ -261,6 +261,8 @@ export class ContentStore {
     if (opts.expectedDigest !== undefined) open.expectedDigest = opts.expectedDigest;
     if (opts.expectedSize !== undefined) open.expectedSize = opts.expectedSize;
     const w = await this.openWriter(open);
+    // Hold a stored blob from the moment it is seen, so no GC can take it before the image is recorded.
+    if (w.exists) opts.lease?.add(w.expectedDigest!, false);
     try {
       for await (const chunk of source) await w.write(chunk);
       const res = await w.commit(opts.what);
@@ -277,6 +279,7 @@ export class ContentStore {
     this.checkDigest(digest);
     const users = this.db.blobUsers(digest);
     if (users.length) throw new BlobInUseError(digest, users);
+    if (this.leases.has(digest)) throw new BlobInUseError(digest, ['an import or pull in progress']);
     if (!this.has(digest)) throw new BlobNotFoundError(digest);
     this.removeBlob(digest);
   }
