@@ -77,3 +77,14 @@ it('a new manager re-adopts a paused container, sees its exit and cleans up', as
   await h.mgr.stop(c.id, 5);
   expect(h.mgr.get(c.id).state!.exitCode).toBe(143);
 });
+
+it('applies the restart policy to an exit that happened while no manager was watching', async () => {
+  const c = await h.mgr.create(h.req(['sh', '-c', 'sleep 0.5; exit 1'], {}, { restartPolicy: { name: 'on-failure', maximumRetryCount: 1 } }));
+  await h.mgr.start(c.id);
+  await h.mgr.close();
+  await until(() => fs.existsSync(h.mgr.layout.paths(c.id).exitFile), 5000, 'the exit while down');
+  h.mgr = await h.open();
+  await until(() => h.mgr.get(c.id).state!.restartCount === 1 && h.mgr.get(c.id).state!.status === 'exited', 10_000, 'the restart and its exit');
+  expect(h.mgr.get(c.id).state!.exitCode).toBe(1);
+  expect(h.sink.topics(c.id)).toEqual(['container.create', 'container.start', 'container.die', 'container.start', 'container.die']);
+});
