@@ -427,12 +427,20 @@ export class ContentWriter {
     this.done = true;
     const target = this.store.blobPath(digest);
     let created = false;
-    if (!fs.existsSync(target)) {
-      fs.renameSync(path.join(this.dir, 'data'), target);
-      syncDir(path.dirname(target));
-      created = true;
+    try {
+      if (!fs.existsSync(target)) {
+        fs.renameSync(path.join(this.dir, 'data'), target);
+        syncDir(path.dirname(target));
+        created = true;
+      }
+      fs.rmSync(this.dir, { recursive: true, force: true });
+    } catch (err) {
+      // Out of disk or similar: nothing half-done may stay under the digest or the ref.
+      if (created) fs.rmSync(target, { force: true });
+      fs.rmSync(this.dir, { recursive: true, force: true });
+      this.store.releaseRef(this.ref);
+      throw err;
     }
-    fs.rmSync(this.dir, { recursive: true, force: true });
     this.store.finishCommit(this.ref, digest, size, created);
     return { digest, size, alreadyExisted: !created };
   }

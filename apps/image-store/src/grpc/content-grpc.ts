@@ -1,10 +1,11 @@
 // berth.images.v1.Content over gRPC: a thin adapter over ContentStore.
 import type { ServerReadableStream } from '@grpc/grpc-js';
 import { contentV1, Empty } from '@berth/api';
-import { clientStream, FailedPreconditionError, serverStream, unary, writeMessage, type Logger, type ServiceRegistration } from '@berth/service-kit';
+import { clientStream, FailedPreconditionError, serverStream, unary, type Logger, type ServiceRegistration } from '@berth/service-kit';
 import type { BlobInfo, ContentStore } from '../content/content-store';
 import { InvalidWriteError } from '../errors';
 import { callMessages } from './call-messages';
+import { sendMessage } from './send-message';
 
 function toBlobInfo(b: BlobInfo): contentV1.BlobInfo {
   return { digest: b.digest, size: b.size, createdAt: b.createdAt, references: b.references };
@@ -49,10 +50,7 @@ export function contentService(store: ContentStore, log: Logger): ServiceRegistr
     info: unary(log, 'Content.Info', async (req: contentV1.InfoRequest) => ({ info: toBlobInfo(store.info(req.digest)) })),
     list: unary(log, 'Content.List', async () => ({ blobs: store.list().map(toBlobInfo) })),
     read: serverStream(log, 'Content.Read', async (req: contentV1.ReadContentRequest, call) => {
-      for await (const chunk of store.read(req.digest, req.offset, req.size)) {
-        if (call.cancelled) return;
-        await writeMessage(call, chunk);
-      }
+      for await (const chunk of store.read(req.digest, req.offset, req.size)) await sendMessage(call, chunk, 'Content.Read');
     }),
     write: clientStream(log, 'Content.Write', (call) => write(store, call)),
     status: unary(log, 'Content.Status', async (req: contentV1.WriteStatusRequest) => {

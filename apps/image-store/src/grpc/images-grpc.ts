@@ -1,11 +1,12 @@
 // berth.images.v1.Images over gRPC: a thin adapter over the ImageStore's domain classes.
 import type { ServerReadableStream } from '@grpc/grpc-js';
 import { imagesV1 } from '@berth/api';
-import { clientStream, InvalidArgumentError, serverStream, unary, writeMessage, type Logger, type ServiceRegistration } from '@berth/service-kit';
+import { clientStream, InvalidArgumentError, serverStream, unary, type Logger, type ServiceRegistration } from '@berth/service-kit';
 import type { Descriptor } from '@berth/oci';
 import { parseExportFormat } from '../archive/exporter';
 import type { ImageStore } from '../image-store';
 import { callMessages } from './call-messages';
+import { sendMessage } from './send-message';
 import { toDescriptor, toGetResponse, toImage } from './convert';
 
 class ImportMessageError extends InvalidArgumentError {}
@@ -46,22 +47,18 @@ export function imagesService(store: ImageStore, log: Logger): ServiceRegistrati
       return { images: res.images.map(toImage), bytesRead: res.bytesRead, blobsWritten: res.blobsWritten };
     }),
     export: serverStream(log, 'Images.Export', async (req: imagesV1.ExportRequest, call) => {
-      for await (const data of store.exporter.export(req.references, parseExportFormat(req.format))) {
-        if (call.cancelled) return;
-        await writeMessage(call, { data });
-      }
+      for await (const data of store.exporter.export(req.references, parseExportFormat(req.format))) await sendMessage(call, { data }, 'Images.Export');
     }),
     pull: serverStream(log, 'Images.Pull', async (req: imagesV1.PullRequest, call) => {
       const opts: Parameters<ImageStore['puller']['pull']>[1] = { insecureRegistries: req.insecureRegistries, platform: req.platform };
       if (req.username) opts.username = req.username;
       if (req.password) opts.password = req.password;
       for await (const ev of store.puller.pull(req.reference, opts)) {
-        if (call.cancelled) return;
         let msg: imagesV1.PullProgress;
         if (ev.type === 'resolved') msg = { event: { $case: 'resolved', value: { manifest: toDescriptor(ev.manifest), blobs: ev.blobs.map(toDescriptor) } } };
         else if (ev.type === 'blob') msg = { event: { $case: 'blob', value: { digest: ev.digest, offset: ev.offset, total: ev.total, status: ev.status } } };
         else msg = { event: { $case: 'done', value: toImage(ev.image) } };
-        await writeMessage(call, msg);
+        await sendMessage(call, msg, 'Images.Pull');
       }
     }),
     usage: unary(log, 'Images.Usage', async () => store.images.usage()),

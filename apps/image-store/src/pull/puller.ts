@@ -8,7 +8,7 @@ import { isIndexMediaType, parseReference, sha256Digest, type Descriptor } from 
 import type { ContentStore, Lease } from '../content/content-store';
 import { ArchiveDigestError, DigestMismatchError, InvalidArchiveError } from '../errors';
 import { normaliseName, type ImageRecord, type Images } from '../images/images';
-import { documentMediaType, formatPlatform, parseConfig, parseIndex, parseManifest, parsePlatform, selectPlatform } from '../images/manifests';
+import { documentMediaType, formatPlatform, parseConfig, parseJson, parseIndex, parseManifest, parsePlatform, selectPlatform } from '../images/manifests';
 import type { MetaDb } from '../meta-db';
 import { LayerFacts } from '../archive/layer-facts';
 import { RegistryClient } from './registry-client';
@@ -74,7 +74,9 @@ export class Puller {
       const top = await client.manifest(wanted, name);
       const topDigest = sha256Digest(top.data);
       if (ref.digest && topDigest !== ref.digest) throw new ArchiveDigestError(`manifest of ${name}: digest mismatch: expected ${ref.digest}, got ${topDigest}`);
-      const topType = documentMediaType(JSON.parse(top.data.toString()) as Record<string, unknown>, top.mediaType || undefined);
+      const topDoc = parseJson(`manifest of ${name}`, top.data);
+      if (typeof topDoc !== 'object' || topDoc === null || Array.isArray(topDoc)) throw new InvalidArchiveError(`manifest of ${name} is not a JSON object`);
+      const topType = documentMediaType(topDoc as Record<string, unknown>, top.mediaType || undefined);
       const target: Descriptor = { mediaType: topType, digest: topDigest, size: top.data.length };
       let manifestDesc = target;
       let manifestData = top.data;
