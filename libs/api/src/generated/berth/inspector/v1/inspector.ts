@@ -37,6 +37,7 @@ export interface InspectResponse {
 }
 
 export interface TopRequest {
+  /** Id, name or unique id prefix. */
   id: string;
   /** ps-style arguments, e.g. "-ef" or "aux"; default "-ef". */
   psArgs: string[];
@@ -45,11 +46,17 @@ export interface TopRequest {
 export interface TopResponse {
   /** Column titles, e.g. ["UID","PID","PPID","C","STIME","TTY","TIME","CMD"]. */
   titles: string[];
+  /** One row per process of the container, in ps's order. */
   processes: ProcessRow[];
 }
 
 export interface ProcessRow {
+  /** The ps columns, in the order of the titles. */
   columns: string[];
+  /** PID of the process as the host sees it. */
+  hostPid: number;
+  /** PID of the process inside the container's pid namespace (the last NSpid entry); 1 for its init. */
+  containerPid: number;
 }
 
 export interface ListRequest {
@@ -106,25 +113,34 @@ export interface StatsRequest {
 }
 
 export interface ContainerStats {
+  /** Full container id. */
   id: string;
+  /** Name, no leading slash. */
   name: string;
   /** CPU use in percent of one host (as docker stats). */
   cpuPercent: number;
-  /** Memory in use (bytes) and its limit. */
+  /** Memory in use in bytes (usage minus inactive page cache, as docker stats shows it). */
   memoryUsage: number;
+  /** Memory limit in bytes (the host's memory when unlimited). */
   memoryLimit: number;
   /** Process count. */
   pids: number;
-  /** Network bytes. */
+  /** Network bytes received, over every interface but lo of the container's namespace. */
   netRx: number;
+  /** Network bytes sent. */
   netTx: number;
-  /** Block I/O bytes. */
+  /** Block I/O bytes read (blkio.throttle.io_service_bytes). */
   blockRead: number;
+  /** Block I/O bytes written. */
   blockWrite: number;
 }
 
 export interface StatsResponse {
-  time: Date | undefined;
+  /** When the sample was read. */
+  time:
+    | Date
+    | undefined;
+  /** One entry per container asked for (every running one when none was named). */
   stats: ContainerStats[];
 }
 
@@ -139,14 +155,25 @@ export interface EventsRequest {
     | undefined;
   /** Filters "type=container", "container=<id|name>", "image=<name>", "event=<action>". */
   filters: string[];
+  /**
+   * Start as docker events --since takes it: RFC 3339 time, Unix seconds ("1700000000.5") or a duration
+   * before now ("10m", "1h30m"); overrides `since`. A malformed value is INVALID_ARGUMENT.
+   */
+  sinceText: string;
+  /** End in the same forms; overrides `until`. */
+  untilText: string;
 }
 
 export interface EventMessage {
-  /** Docker's shape: Type, Action, Actor.ID, Actor.Attributes, time. */
+  /** Docker's Type: the topic's domain ("container", "image", "network", ...); exec events are "container". */
   type: string;
+  /** Docker's Action: the topic's action ("start", "die", ...; "exec_start" for exec.start). */
   action: string;
+  /** Actor.ID: the container id, image name, snapshot key, ... */
   actorId: string;
+  /** Actor.Attributes: name, image, exitCode, signal, labels, ... */
   actorAttributes: { [key: string]: string };
+  /** When it happened (docker's time / timeNano). */
   time:
     | Date
     | undefined;
@@ -472,13 +499,19 @@ export const TopResponse: MessageFns<TopResponse> = {
 };
 
 function createBaseProcessRow(): ProcessRow {
-  return { columns: [] };
+  return { columns: [], hostPid: 0, containerPid: 0 };
 }
 
 export const ProcessRow: MessageFns<ProcessRow> = {
   encode(message: ProcessRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.columns) {
       writer.uint32(10).string(v!);
+    }
+    if (message.hostPid !== 0) {
+      writer.uint32(16).int32(message.hostPid);
+    }
+    if (message.containerPid !== 0) {
+      writer.uint32(24).int32(message.containerPid);
     }
     return writer;
   },
@@ -504,6 +537,22 @@ export const ProcessRow: MessageFns<ProcessRow> = {
             message.columns.push(reader.string());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.hostPid = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.containerPid = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -519,6 +568,16 @@ export const ProcessRow: MessageFns<ProcessRow> = {
   fromJSON(object: any): ProcessRow {
     return {
       columns: globalThis.Array.isArray(object?.columns) ? object.columns.map((e: any) => globalThis.String(e)) : [],
+      hostPid: isSet(object.hostPid)
+        ? globalThis.Number(object.hostPid)
+        : isSet(object.host_pid)
+        ? globalThis.Number(object.host_pid)
+        : 0,
+      containerPid: isSet(object.containerPid)
+        ? globalThis.Number(object.containerPid)
+        : isSet(object.container_pid)
+        ? globalThis.Number(object.container_pid)
+        : 0,
     };
   },
 
@@ -526,6 +585,12 @@ export const ProcessRow: MessageFns<ProcessRow> = {
     const obj: any = {};
     if (message.columns?.length) {
       obj.columns = message.columns;
+    }
+    if (message.hostPid !== 0) {
+      obj.hostPid = Math.round(message.hostPid);
+    }
+    if (message.containerPid !== 0) {
+      obj.containerPid = Math.round(message.containerPid);
     }
     return obj;
   },
@@ -536,6 +601,8 @@ export const ProcessRow: MessageFns<ProcessRow> = {
   fromPartial(object: DeepPartial<ProcessRow>): ProcessRow {
     const message = createBaseProcessRow();
     message.columns = object.columns?.map((e) => e) || [];
+    message.hostPid = object.hostPid ?? 0;
+    message.containerPid = object.containerPid ?? 0;
     return message;
   },
 };
@@ -1494,7 +1561,7 @@ export const StatsResponse: MessageFns<StatsResponse> = {
 };
 
 function createBaseEventsRequest(): EventsRequest {
-  return { since: undefined, until: undefined, filters: [] };
+  return { since: undefined, until: undefined, filters: [], sinceText: "", untilText: "" };
 }
 
 export const EventsRequest: MessageFns<EventsRequest> = {
@@ -1507,6 +1574,12 @@ export const EventsRequest: MessageFns<EventsRequest> = {
     }
     for (const v of message.filters) {
       writer.uint32(26).string(v!);
+    }
+    if (message.sinceText !== "") {
+      writer.uint32(34).string(message.sinceText);
+    }
+    if (message.untilText !== "") {
+      writer.uint32(42).string(message.untilText);
     }
     return writer;
   },
@@ -1548,6 +1621,22 @@ export const EventsRequest: MessageFns<EventsRequest> = {
             message.filters.push(reader.string());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sinceText = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.untilText = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1565,6 +1654,16 @@ export const EventsRequest: MessageFns<EventsRequest> = {
       since: isSet(object.since) ? fromJsonTimestamp(object.since) : undefined,
       until: isSet(object.until) ? fromJsonTimestamp(object.until) : undefined,
       filters: globalThis.Array.isArray(object?.filters) ? object.filters.map((e: any) => globalThis.String(e)) : [],
+      sinceText: isSet(object.sinceText)
+        ? globalThis.String(object.sinceText)
+        : isSet(object.since_text)
+        ? globalThis.String(object.since_text)
+        : "",
+      untilText: isSet(object.untilText)
+        ? globalThis.String(object.untilText)
+        : isSet(object.until_text)
+        ? globalThis.String(object.until_text)
+        : "",
     };
   },
 
@@ -1579,6 +1678,12 @@ export const EventsRequest: MessageFns<EventsRequest> = {
     if (message.filters?.length) {
       obj.filters = message.filters;
     }
+    if (message.sinceText !== "") {
+      obj.sinceText = message.sinceText;
+    }
+    if (message.untilText !== "") {
+      obj.untilText = message.untilText;
+    }
     return obj;
   },
 
@@ -1590,6 +1695,8 @@ export const EventsRequest: MessageFns<EventsRequest> = {
     message.since = object.since ?? undefined;
     message.until = object.until ?? undefined;
     message.filters = object.filters?.map((e) => e) || [];
+    message.sinceText = object.sinceText ?? "";
+    message.untilText = object.untilText ?? "";
     return message;
   },
 };
