@@ -47,6 +47,14 @@ afterAll(async () => {
   await nats?.dispose();
   rootfs?.cleanup();
   dirs?.cleanup();
+  // The service's conmon cgroup (shared per host, like /berth): removed when no other conmon uses it.
+  for (const c of ['memory', 'pids', 'cpu', 'systemd', 'unified']) {
+    try {
+      fs.rmdirSync(`/sys/fs/cgroup/${c}/berth-conmon`);
+    } catch {
+      // absent, or in use by another supervisor's conmon
+    }
+  }
 });
 
 const create = (name: string, args: string[], hc: Partial<containersV1.HostConfig> = {}) =>

@@ -33,6 +33,12 @@ export interface ContainerManagerOptions {
   defaultRuntime?: string;
   /** Fallback poll of exit files and log sizes, in ms (default 1000). */
   pollIntervalMs?: number;
+  /**
+   * A cgroup name (e.g. "berth-conmon") to move each conmon into, in every v1 hierarchy and the unified one,
+   * so stopping the supervisor's cgroup leaves containers running; conmon stays in the supervisor's cgroup
+   * when absent.
+   */
+  conmonCgroup?: string;
   /** Rotate ctr.log past maxSize bytes, keeping maxFiles old ones (checked at each poll); off when absent. */
   logRotation?: { maxSize: number; maxFiles: number };
 }

@@ -16,7 +16,7 @@ import type { ContainerPaths, Layout } from './layout';
 import type { NetworkSetup } from './network/network-provider';
 import { buildSpec, resolveUser } from './oci/spec';
 import { nextRestartDelay } from './restart-policy';
-import { isConmonAlive, launchConmon, readPidFile } from './runtime/conmon';
+import { isConmonAlive, launchConmon, moveToConmonCgroup, readPidFile } from './runtime/conmon';
 import { mountRootfs, umountAll } from './runtime/mounts';
 import type { OciRuntime } from './runtime/oci-runtime';
 import type { ContainerStore } from './store/container-store';
@@ -153,9 +153,14 @@ export class ContainerRunner {
       bundle: p.bundle, pidFile: p.pidFile, exitDir: this.h.layout.exitDir, persistDir: p.dir, logPath: p.log,
       socketDir: this.h.layout.socketDir, conmonPidFile: p.conmonPidFile, tty: cfg.tty, stdin: cfg.openStdin,
       leaveStdinOpen: cfg.openStdin && !cfg.stdinOnce,
-    });
+    }, { start: !!this.h.opts.conmonCgroup });
     let res: { data: number; message?: string } | undefined;
     try {
+      if (this.h.opts.conmonCgroup) {
+        // conmon waits on the start pipe: move it first, and the daemon it forks stays there.
+        moveToConmonCgroup(conmon.pid, this.h.opts.conmonCgroup);
+        conmon.startPipe!.write('0');
+      }
       res = await conmon.sync.next();
     } catch (err) {
       conmon.release();

@@ -24,6 +24,8 @@ void runService({
         maxSize: Number(process.env.BERTH_SUPERVISOR_LOG_MAX_SIZE ?? 10 * 1024 * 1024),
         maxFiles: Number(process.env.BERTH_SUPERVISOR_LOG_MAX_FILES ?? 3),
       },
+      // "" keeps conmon in the supervisor's cgroup.
+      conmonCgroup: process.env.BERTH_SUPERVISOR_CONMON_CGROUP ?? 'berth-conmon',
       ...(process.env.BERTH_SUPERVISOR_RUNTIME ? { defaultRuntime: process.env.BERTH_SUPERVISOR_RUNTIME } : {}),
     });
     const io = new ContainerIo(mgr);

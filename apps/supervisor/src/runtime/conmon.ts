@@ -95,6 +95,8 @@ export function syncReader(stream: Readable): SyncReader {
 }
 
 export interface LaunchedConmon {
+  /** The spawned (parent) conmon's pid. */
+  pid: number;
   sync: SyncReader;
   /** fd 4 (start pipe) when asked for. */
   startPipe?: Writable;
@@ -129,6 +131,7 @@ export function launchConmon(o: ConmonOptions, pipes: { start?: boolean; attach?
   });
   const sync = syncReader(child.stdio[3] as Readable);
   const out: LaunchedConmon = {
+    pid: 0,
     sync,
     parentExit,
     release: () => {
@@ -138,8 +141,26 @@ export function launchConmon(o: ConmonOptions, pipes: { start?: boolean; attach?
     },
   };
   if (pipes.start || pipes.attach) out.startPipe = child.stdio[4] as Writable;
+  out.pid = child.pid ?? 0;
   if (pipes.attach) out.attachPipe = (child.stdio as unknown as Readable[])[5];
   return out;
+}
+
+const CONMON_CGROUP_CONTROLLERS = ['memory', 'pids', 'cpu', 'systemd', 'unified'];
+
+/**
+ * Moves a (not yet forked) conmon into cgroup `name` of each hierarchy, so that stopping the supervisor's own
+ * cgroup (systemd KillMode=control-group) leaves conmon and its container alone. Hierarchies that are not
+ * mounted are skipped.
+ */
+export function moveToConmonCgroup(pid: number, name: string): void {
+  for (const c of CONMON_CGROUP_CONTROLLERS) {
+    const root = `/sys/fs/cgroup/${c}`;
+    if (!fs.existsSync(root)) continue;
+    const dir = `${root}/${name}`;
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(`${dir}/cgroup.procs`, String(pid));
+  }
 }
 
 /** The real conmon's pid from --conmon-pidfile (written once it has forked). */
