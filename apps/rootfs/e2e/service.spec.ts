@@ -161,3 +161,37 @@ describe('rootfs service process', () => {
     expect(res.diffId).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 });
+
+describe('rootfs service drivers', () => {
+  let nats: NatsServerHandle;
+  let dirs: ReturnType<typeof tempBerthDirs>;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    dirs = tempBerthDirs();
+  });
+  afterAll(async () => {
+    await nats?.dispose();
+    dirs?.cleanup();
+  });
+
+  test('BERTH_ROOTFS_DRIVER=copy serves bind mounts of full copies', async () => {
+    const proc = spawnService({ service: 'rootfs', root: dirs.root, runDir: dirs.runDir, natsUrl: nats.url, env: { BERTH_ROOTFS_DRIVER: 'copy' } });
+    const client = new snapshotsV1.SnapshotsClient(proc.target, grpc.credentials.createInsecure());
+    try {
+      await waitHealthy(proc);
+      const res = await call<snapshotsV1.PrepareRequest, snapshotsV1.MountsResponse>(client, 'prepare', { key: 'c1', parent: '', labels: {} });
+      expect(res.mounts).toEqual([{ type: 'bind', source: path.join(dirs.root, 'rootfs', 'snapshots', '1', 'fs'), target: '', options: ['rbind', 'rw'] }]);
+    } finally {
+      client.close();
+      await proc.stop();
+    }
+  });
+
+  test('an unknown driver stops start-up with a message naming the setting', async () => {
+    const proc = spawnService({ service: 'rootfs', root: dirs.root, runDir: dirs.runDir, natsUrl: nats.url, env: { BERTH_ROOTFS_DRIVER: 'zfs' } });
+    const exit = await proc.exited;
+    expect(exit.code).toBe(1);
+    expect(proc.output()).toContain('berth rootfs: error: unknown snapshot driver "zfs" (BERTH_ROOTFS_DRIVER): use "overlay" or "copy"');
+  });
+});

@@ -84,3 +84,10 @@ export class ImageStoreUnavailableError extends UnavailableError {
 }
 
 export class BadLayerRequestError extends InvalidArgumentError {}
+
+/** mount(2) takes at most a page of options: an overlay over too many layers cannot be mounted. */
+export class TooManyLayersError extends FailedPreconditionError {
+  constructor(parent: string, layers: number, bytes: number) {
+    super(`parent "${parent}" has ${layers} layers: their overlay options take ${bytes} bytes, more than mount(2) accepts (4096); flatten the image`);
+  }
+}

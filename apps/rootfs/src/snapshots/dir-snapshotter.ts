@@ -59,6 +59,8 @@ export abstract class DirSnapshotter implements Snapshotter {
   protected abstract fill(fsDir: string, kind: Kind, parent: SnapshotRow | undefined): Promise<void>;
   protected abstract computeChanges(row: SnapshotRow, parents: SnapshotRow[]): Promise<Change[]>;
   protected abstract computeLayerChanges(row: SnapshotRow, parents: SnapshotRow[]): Promise<LayerChange[]>;
+  /** Refuses a parent chain (nearest first) this snapshotter could not mount. */
+  protected checkParents(_parent: string, _chain: SnapshotRow[]): void {}
   /** Whether a snapshot of this kind gets a work dir (overlay's, next to the upper dir). */
   protected abstract needsWorkDir(kind: Kind): boolean;
 
@@ -103,6 +105,7 @@ export abstract class DirSnapshotter implements Snapshotter {
     if (parent) {
       parentRow = this.row(parent);
       if (parentRow.kind !== 'committed') throw new ParentNotCommittedError(parent, parentRow.kind);
+      this.checkParents(parent, [parentRow, ...this.parents(parentRow)]);
     }
     const temp = path.join(this.snapshotsDir, TEMP_PREFIX + randomBytes(8).toString('hex'));
     try {

@@ -1,5 +1,6 @@
 // The overlay snapshotter (default): a committed snapshot is a layer directory; an active one is an empty
 // upper dir plus a work dir, mounted as overlay over its parents' layer dirs. Prepare copies nothing.
+import { TooManyLayersError } from '../errors';
 import { expandOpaque, overlayChanges } from '../fs/changes';
 import { DirSnapshotter } from './dir-snapshotter';
 import type { SnapshotRow } from './meta-store';
@@ -11,6 +12,12 @@ export class OverlaySnapshotter extends DirSnapshotter {
 
   protected needsWorkDir(kind: Kind): boolean {
     return kind === 'active';
+  }
+
+  protected override checkParents(parent: string, chain: SnapshotRow[]): void {
+    // lowerdir plus upperdir, workdir and index=off, each about as long as one layer path.
+    const bytes = chain.reduce((n, r) => n + this.fsDir(r.id).length + 1, 0) + 3 * (this.fsDir(0).length + 16);
+    if (bytes > 4096) throw new TooManyLayersError(parent, chain.length, bytes);
   }
 
   protected async fill(): Promise<void> {
