@@ -204,6 +204,28 @@ describe('Images.Pull from a registry (e2e)', () => {
     await expect(get(`${front.host}/busybox:corrupt`)).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
   });
 
+  it('stops a pull the client cancels and keeps nothing of it', async () => {
+    const img = await buildImage({ name: 'stalled:1', layers: [[{ type: 'file', path: 's', content: randomBytes(50_000) }], [{ type: 'file', path: 't', content: 'small' }]] }, 'gzip');
+    const file = path.join(tmp, 'stalled.tar');
+    fs.writeFileSync(file, await ociArchive([img]));
+    reg.push(file, 'busybox:stalled');
+    front.stallNext(img.layers[0]!.digest);
+    const before = h.snapshot();
+    const call = h.images.pull({ reference: `${front.host}/busybox:stalled`, insecureRegistries: [], username: 'berth', password: 's3cret', platform: '' });
+    const seen: string[] = [];
+    const ended = new Promise<grpc.ServiceError>((resolve) => call.on('error', resolve));
+    call.on('data', (m: imagesV1.PullProgress) => {
+      seen.push(m.event?.$case === 'blob' ? `${m.event.value.digest}:${m.event.value.status}` : m.event!.$case);
+      // Everything but the stalled layer is done: cancel.
+      if (seen.filter((x) => x.endsWith(':done')).length === 2) call.cancel();
+    });
+    expect((await ended).code).toBe(grpc.status.CANCELLED);
+    // The service aborts the download and releases what the pull had committed (config, small layer).
+    for (let i = 0; i < 100 && JSON.stringify(h.snapshot()) !== JSON.stringify(before); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(h.snapshot()).toEqual(before);
+    await expect(get(`${front.host}/busybox:stalled`)).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+  });
+
   it('names a missing tag with NOT_FOUND and changes nothing', async () => {
     const before = h.snapshot();
     await expect(h.pull({ reference: `${reg.host}/busybox:nope` })).rejects.toMatchObject({

@@ -56,6 +56,8 @@ export interface RegistryFront {
   cutNext(digest: string, afterBytes: number): void;
   /** Flip one byte of the next download of this blob. */
   corruptNext(digest: string): void;
+  /** Send the headers of the next download of this blob, then nothing until the client goes away. */
+  stallNext(digest: string): void;
   stop(): Promise<void>;
 }
 
@@ -71,6 +73,7 @@ export async function startFront(upstream: string, opts: { user: string; passwor
   const log: string[] = [];
   const cuts = new Map<string, number>();
   const corrupt = new Set<string>();
+  const stall = new Set<string>();
   const server = http.createServer((req, res) => {
     log.push(`${req.method} ${req.url} ${req.headers.range ?? ''}`.trim());
     if (req.url!.startsWith('/token')) {
@@ -94,6 +97,11 @@ export async function startFront(upstream: string, opts: { user: string; passwor
       res.writeHead(ur.statusCode!, ur.headers);
       const digest = /\/blobs\/(sha256:[a-f0-9]{64})$/.exec(req.url!)?.[1];
       const cut = digest ? cuts.get(digest) : undefined;
+      if (digest && stall.delete(digest)) {
+        res.flushHeaders();
+        ur.destroy();
+        return;
+      }
       if (digest && corrupt.delete(digest)) {
         let first = true;
         ur.on('data', (c: Buffer) => {
@@ -133,6 +141,7 @@ export async function startFront(upstream: string, opts: { user: string; passwor
     log,
     cutNext: (digest, after) => cuts.set(digest, after),
     corruptNext: (digest) => corrupt.add(digest),
+    stallNext: (digest) => stall.add(digest),
     stop: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());

@@ -50,15 +50,22 @@ export function imagesService(store: ImageStore, log: Logger): ServiceRegistrati
       for await (const data of store.exporter.export(req.references, parseExportFormat(req.format))) await sendMessage(call, { data }, 'Images.Export');
     }),
     pull: serverStream(log, 'Images.Pull', async (req: imagesV1.PullRequest, call) => {
-      const opts: Parameters<ImageStore['puller']['pull']>[1] = { insecureRegistries: req.insecureRegistries, platform: req.platform };
+      const cancel = new AbortController();
+      const onCancel = () => cancel.abort();
+      call.once('cancelled', onCancel);
+      const opts: Parameters<ImageStore['puller']['pull']>[1] = { insecureRegistries: req.insecureRegistries, platform: req.platform, signal: cancel.signal };
       if (req.username) opts.username = req.username;
       if (req.password) opts.password = req.password;
-      for await (const ev of store.puller.pull(req.reference, opts)) {
-        let msg: imagesV1.PullProgress;
-        if (ev.type === 'resolved') msg = { event: { $case: 'resolved', value: { manifest: toDescriptor(ev.manifest), blobs: ev.blobs.map(toDescriptor) } } };
-        else if (ev.type === 'blob') msg = { event: { $case: 'blob', value: { digest: ev.digest, offset: ev.offset, total: ev.total, status: ev.status } } };
-        else msg = { event: { $case: 'done', value: toImage(ev.image) } };
-        await sendMessage(call, msg, 'Images.Pull');
+      try {
+        for await (const ev of store.puller.pull(req.reference, opts)) {
+          let msg: imagesV1.PullProgress;
+          if (ev.type === 'resolved') msg = { event: { $case: 'resolved', value: { manifest: toDescriptor(ev.manifest), blobs: ev.blobs.map(toDescriptor) } } };
+          else if (ev.type === 'blob') msg = { event: { $case: 'blob', value: { digest: ev.digest, offset: ev.offset, total: ev.total, status: ev.status } } };
+          else msg = { event: { $case: 'done', value: toImage(ev.image) } };
+          await sendMessage(call, msg, 'Images.Pull');
+        }
+      } finally {
+        call.removeListener('cancelled', onCancel);
       }
     }),
     usage: unary(log, 'Images.Usage', async () => store.images.usage()),

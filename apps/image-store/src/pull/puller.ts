@@ -11,7 +11,7 @@ import { normaliseName, type ImageRecord, type Images } from '../images/images';
 import { documentMediaType, formatPlatform, parseConfig, parseJson, parseIndex, parseManifest, parsePlatform, selectPlatform } from '../images/manifests';
 import type { MetaDb } from '../meta-db';
 import { LayerFacts } from '../archive/layer-facts';
-import { RegistryClient } from './registry-client';
+import { RegistryClient, type RegistryClientOptions } from './registry-client';
 
 export const PULL_CONCURRENCY = 3;
 const PROGRESS_EVERY_BYTES = 1 << 20;
@@ -26,6 +26,8 @@ export interface PullOptions {
   username?: string;
   password?: string;
   platform?: string;
+  /** Aborts the pull (the caller went away): downloads stop, the lease is released. */
+  signal?: AbortSignal;
 }
 
 /** An unbounded queue of events between download tasks and the generator that yields them. */
@@ -66,7 +68,14 @@ export class Puller {
     const ref = parseReference(name);
     const platform = parsePlatform(opts.platform);
     const abort = new AbortController();
-    const client = new RegistryClient(ref, { ...opts, signal: abort.signal });
+    const onAbort = () => abort.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal?.aborted) abort.abort();
+    const clientOpts: RegistryClientOptions = { signal: abort.signal };
+    if (opts.insecureRegistries) clientOpts.insecureRegistries = opts.insecureRegistries;
+    if (opts.username !== undefined) clientOpts.username = opts.username;
+    if (opts.password !== undefined) clientOpts.password = opts.password;
+    const client = new RegistryClient(ref, clientOpts);
     const lease = this.content.lease();
     const tasks: Promise<unknown>[] = [];
     try {
@@ -123,6 +132,7 @@ export class Puller {
       const image = this.images.record(name, target, { resolution: this.images.resolve(target, formatPlatform(platform)) });
       yield { type: 'done', image };
     } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
       abort.abort();
       await Promise.allSettled(tasks);
       lease.release();
@@ -186,7 +196,9 @@ export class Puller {
         }
       }
     } catch (err) {
-      await w.suspend(); // keep the bytes: the next pull resumes here
+      // Keep the bytes so the next pull resumes here; an empty start is not worth keeping.
+      if (w.offset > 0) await w.suspend();
+      else await w.discard();
       throw err;
     }
     queue.push({ type: 'blob', digest: d.digest, offset: w.offset, total: d.size, status: 'verifying' });
