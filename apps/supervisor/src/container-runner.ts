@@ -105,23 +105,22 @@ export class ContainerRunner {
     e.exitPending = false;
     try {
       fs.mkdirSync(p.bundle, { recursive: true, mode: 0o700 });
-      if (!e.s.facts.mounted) {
-        await mountRootfs(ctr.rootfs, p.rootfs);
-        e.s.facts.mounted = true;
-        this.h.save(e);
-      }
       const network = hc.networkMode || 'bridge';
-      let setup: NetworkSetup;
-      try {
-        setup = await this.h.opts.network.setup({
+      // The rootfs mount and the network are independent: make them side by side (each is a process or two).
+      const [mounted, net] = await Promise.allSettled([
+        e.s.facts.mounted ? Promise.resolve() : mountRootfs(ctr.rootfs, p.rootfs).then(() => (e.s.facts.mounted = true)),
+        this.h.opts.network.setup({
           containerId: ctr.id, name: ctr.name, hostname: ctr.config!.hostname, network,
           ports: hc.ports.map((b) => ({ hostIp: b.hostIp, hostPort: b.hostPort, containerPort: b.containerPort, protocol: b.protocol === 'udp' ? 'udp' : 'tcp' })),
-        });
-      } catch (err) {
-        await this.releaseRuntime(e, runtime);
-        throw err;
-      }
-      e.s.facts.networkUp = true;
+        }).then((s) => {
+          e.s.facts.networkUp = true;
+          return s;
+        }),
+      ]);
+      this.h.save(e);
+      if (mounted.status === 'rejected') throw mounted.reason;
+      if (net.status === 'rejected') throw net.reason;
+      const setup: NetworkSetup = net.value;
       ctr.sandboxKey = setup.netnsPath ?? '';
       ctr.networks = setup.attachments.map((a) => ({ ...a }));
       ctr.ports = setup.ports.map((b) => ({ hostIp: b.hostIp ?? '', hostPort: b.hostPort, containerPort: b.containerPort, protocol: b.protocol }));
