@@ -309,6 +309,14 @@ export function snapshotterConformance(driver: 'overlay' | 'copy'): void {
       expect(snapshotDirs(f.stateDir).length).toBe(1);
     });
 
+    test('a snapshot whose directory vanished can still be removed', async () => {
+      const top = await image();
+      await f.sn.prepare('c1', top);
+      fs.rmSync(path.dirname((await f.sn.stat('c1')).layerDir), { recursive: true });
+      await f.sn.remove('c1');
+      await expect(f.sn.stat('c1')).rejects.toBeInstanceOf(NotFoundError);
+    });
+
     test('prepare refuses a taken key, an unknown parent and an active parent', async () => {
       const top = await image();
       await f.sn.prepare('c1', top);

@@ -59,6 +59,21 @@ async function main() {
     const ms = rows.map((r) => r.ms).sort((a, b) => a - b);
     console.log(`prepare #1: ${rows[0].ms.toFixed(2)} ms, ${rows[0].bytes} bytes; prepare #${count}: ${rows[count - 1].ms.toFixed(2)} ms, ${rows[count - 1].bytes} bytes`);
     console.log(`median ${ms[Math.floor(count / 2)].toFixed(2)} ms, max ${ms[count - 1].toFixed(2)} ms; disk for all ${count}: ${after - before} bytes (${((after - before) / count / 1024).toFixed(1)} KiB each)`);
+    // Prepare + mount + umount, as the supervisor will do it (mount(8) from @berth/testing's helper).
+    const { mountSpecs, unmountAll } = require('@berth/testing');
+    const mnt = path.join(base, 'mnt');
+    fs.mkdirSync(mnt);
+    const both = [];
+    for (let i = 0; i < Math.min(count, 20); i++) {
+      t = process.hrtime.bigint();
+      const specs = await sn.prepare(`m${i}`, chainId);
+      mountSpecs(specs, mnt);
+      both.push(Number(process.hrtime.bigint() - t) / 1e6);
+      unmountAll(mnt);
+      await sn.remove(`m${i}`);
+    }
+    both.sort((a, b) => a - b);
+    console.log(`prepare+mount (${both.length}x): median ${both[Math.floor(both.length / 2)].toFixed(2)} ms, max ${both[both.length - 1].toFixed(2)} ms`);
     for (let i = 0; i < count; i++) await sn.remove(`c${i}`);
     sn.close();
   } finally {

@@ -165,7 +165,12 @@ export abstract class DirSnapshotter implements Snapshotter {
       if (owner && !opts.force && opts.owner !== owner) throw new SnapshotInUseError(key, owner);
       this.meta.delete(row.id);
       const dest = path.join(this.snapshotsDir, `${REMOVED_PREFIX}${row.id}-${randomBytes(4).toString('hex')}`);
-      fs.renameSync(path.join(this.snapshotsDir, String(row.id)), dest);
+      try {
+        fs.renameSync(path.join(this.snapshotsDir, String(row.id)), dest);
+      } catch (err) {
+        // A directory someone already deleted by hand must not keep its record alive forever.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
       return dest;
     });
     await fs.promises.rm(moved, { recursive: true, force: true });
