@@ -5,3 +5,4 @@ export * from './test-images';
 export * from './temp-dirs';
 export * from './rootfs-fixture';
 export * from './mounts';
+export * from './debootstrap-image';
