@@ -212,9 +212,18 @@ export interface Container {
   /** Name, no leading slash. */
   name: string;
   /** When created. */
-  createdAt: Date | undefined;
-  config: ContainerConfig | undefined;
-  hostConfig: HostConfig | undefined;
+  createdAt:
+    | Date
+    | undefined;
+  /** Configuration as created (merged with the image's by the caller). */
+  config:
+    | ContainerConfig
+    | undefined;
+  /** Host configuration as created (resources and restart policy follow Update). */
+  hostConfig:
+    | HostConfig
+    | undefined;
+  /** Current state. */
   state:
     | ContainerState
     | undefined;
@@ -232,48 +241,58 @@ export interface Container {
   networks: NetworkAttachment[];
   /** Published ports as bound. */
   ports: PortBinding[];
-  /** Paths of the generated hostname, hosts and resolv.conf files. */
+  /** Path of the generated /etc/hostname. */
   hostnamePath: string;
+  /** Path of the generated /etc/hosts. */
   hostsPath: string;
+  /** Path of the generated /etc/resolv.conf. */
   resolvConfPath: string;
 }
 
 export interface StopContainerRequest {
+  /** Id, name or unique id prefix. */
   id: string;
-  /** Grace time in seconds; -1 uses the container's stop timeout. */
-  timeout: number;
+  /** Grace time in seconds; absent or -1 uses the container's stop timeout (default 10). 0 kills at once. */
+  timeout?: number | undefined;
 }
 
 export interface KillContainerRequest {
+  /** Id, name or unique id prefix. */
   id: string;
   /** Signal name ("TERM", "SIGKILL") or number ("9"); default SIGKILL. */
   signal: string;
 }
 
 export interface WaitContainerRequest {
+  /** Id, name or unique id prefix. */
   id: string;
   /** "not-running" (default), "next-exit" or "removed". */
   condition: string;
 }
 
 export interface WaitContainerResponse {
+  /** Exit code of PID 1 (the last one for "removed"). */
   exitCode: number;
   /** Error, if waiting failed. */
   error: string;
 }
 
 export interface DeleteContainerRequest {
+  /** Id, name or unique id prefix. */
   id: string;
   /** Kill a running container first. */
   force: boolean;
 }
 
 export interface RenameContainerRequest {
+  /** Id, name or unique id prefix. */
   id: string;
+  /** The new name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, unused). */
   newName: string;
 }
 
 export interface UpdateContainerRequest {
+  /** Id, name or unique id prefix. */
   id: string;
   /** New resources; zero fields keep the current value. */
   resources:
@@ -294,6 +313,7 @@ export interface ListContainersResponse {
 }
 
 export interface AttachStart {
+  /** Id, name or unique id prefix. */
   id: string;
   /** Send stdin. */
   stdin: boolean;
@@ -313,17 +333,26 @@ export interface AttachStart {
 }
 
 export interface AttachRequest {
-  part: { $case: "start"; value: AttachStart } | //
-  /** Bytes for PID 1's stdin. */
-  { $case: "stdin"; value: Buffer } | //
-  /** Close stdin (EOF). */
-  { $case: "closeStdin"; value: boolean } | //
-  /** A new terminal size. */
-  { $case: "resize"; value: TerminalSize } | undefined;
+  part:
+    | //
+    /** First message: what to attach to. */
+    { $case: "start"; value: AttachStart }
+    | //
+    /** Bytes for PID 1's stdin. */
+    { $case: "stdin"; value: Buffer }
+    | //
+    /** Close stdin (EOF). */
+    { $case: "closeStdin"; value: boolean }
+    | //
+    /** A new terminal size. */
+    { $case: "resize"; value: TerminalSize }
+    | undefined;
 }
 
 export interface TerminalSize {
+  /** Rows (height). */
   rows: number;
+  /** Columns (width). */
   cols: number;
 }
 
@@ -367,10 +396,18 @@ export interface ExecStart {
 
 export interface ExecRequest {
   part:
-    | { $case: "start"; value: ExecStart }
-    | { $case: "stdin"; value: Buffer }
-    | { $case: "closeStdin"; value: boolean }
-    | { $case: "resize"; value: TerminalSize }
+    | //
+    /** First message: the process to run. */
+    { $case: "start"; value: ExecStart }
+    | //
+    /** Bytes for the process's stdin. */
+    { $case: "stdin"; value: Buffer }
+    | //
+    /** Close its stdin (EOF). */
+    { $case: "closeStdin"; value: boolean }
+    | //
+    /** A new terminal size. */
+    { $case: "resize"; value: TerminalSize }
     | undefined;
 }
 
@@ -379,8 +416,12 @@ export interface ExecResponse {
     | //
     /** The exec session started. */
     { $case: "started"; value: ExecStarted }
-    | { $case: "stdout"; value: Buffer }
-    | { $case: "stderr"; value: Buffer }
+    | //
+    /** Output bytes from stdout (or the TTY). */
+    { $case: "stdout"; value: Buffer }
+    | //
+    /** Output bytes from stderr. */
+    { $case: "stderr"; value: Buffer }
     | //
     /** The process exited; last message. */
     { $case: "exitCode"; value: number }
@@ -395,7 +436,9 @@ export interface ExecStarted {
 }
 
 export interface ResizeRequest {
+  /** Container: id, name or unique id prefix. */
   id: string;
+  /** The new size. */
   size:
     | TerminalSize
     | undefined;
@@ -404,6 +447,7 @@ export interface ResizeRequest {
 }
 
 export interface LogsRequest {
+  /** Id, name or unique id prefix. */
   id: string;
   /** Keep streaming new lines. */
   follow: boolean;
@@ -415,13 +459,18 @@ export interface LogsRequest {
   until:
     | Date
     | undefined;
-  /** Only the last N lines; -1 all. */
-  tail: number;
+  /** Only the last N lines; absent or -1 all, 0 none (with follow: only new lines). */
+  tail?:
+    | number
+    | undefined;
+  /** Lines from stdout; when stdout and stderr are both false, both streams are sent. */
   stdout: boolean;
+  /** Lines from stderr. */
   stderr: boolean;
 }
 
 export interface LogEntry {
+  /** When conmon read the line. */
   time:
     | Date
     | undefined;
@@ -2640,7 +2689,7 @@ export const Container: MessageFns<Container> = {
 };
 
 function createBaseStopContainerRequest(): StopContainerRequest {
-  return { id: "", timeout: 0 };
+  return { id: "", timeout: undefined };
 }
 
 export const StopContainerRequest: MessageFns<StopContainerRequest> = {
@@ -2648,7 +2697,7 @@ export const StopContainerRequest: MessageFns<StopContainerRequest> = {
     if (message.id !== "") {
       writer.uint32(10).string(message.id);
     }
-    if (message.timeout !== 0) {
+    if (message.timeout !== undefined) {
       writer.uint32(16).int32(message.timeout);
     }
     return writer;
@@ -2698,7 +2747,7 @@ export const StopContainerRequest: MessageFns<StopContainerRequest> = {
   fromJSON(object: any): StopContainerRequest {
     return {
       id: isSet(object.id) ? globalThis.String(object.id) : "",
-      timeout: isSet(object.timeout) ? globalThis.Number(object.timeout) : 0,
+      timeout: isSet(object.timeout) ? globalThis.Number(object.timeout) : undefined,
     };
   },
 
@@ -2707,7 +2756,7 @@ export const StopContainerRequest: MessageFns<StopContainerRequest> = {
     if (message.id !== "") {
       obj.id = message.id;
     }
-    if (message.timeout !== 0) {
+    if (message.timeout !== undefined) {
       obj.timeout = Math.round(message.timeout);
     }
     return obj;
@@ -2719,7 +2768,7 @@ export const StopContainerRequest: MessageFns<StopContainerRequest> = {
   fromPartial(object: DeepPartial<StopContainerRequest>): StopContainerRequest {
     const message = createBaseStopContainerRequest();
     message.id = object.id ?? "";
-    message.timeout = object.timeout ?? 0;
+    message.timeout = object.timeout ?? undefined;
     return message;
   },
 };
@@ -4650,7 +4699,7 @@ export const ResizeRequest: MessageFns<ResizeRequest> = {
 };
 
 function createBaseLogsRequest(): LogsRequest {
-  return { id: "", follow: false, since: undefined, until: undefined, tail: 0, stdout: false, stderr: false };
+  return { id: "", follow: false, since: undefined, until: undefined, tail: undefined, stdout: false, stderr: false };
 }
 
 export const LogsRequest: MessageFns<LogsRequest> = {
@@ -4667,7 +4716,7 @@ export const LogsRequest: MessageFns<LogsRequest> = {
     if (message.until !== undefined) {
       Timestamp.encode(toTimestamp(message.until), writer.uint32(34).fork()).join();
     }
-    if (message.tail !== 0) {
+    if (message.tail !== undefined) {
       writer.uint32(40).int32(message.tail);
     }
     if (message.stdout !== false) {
@@ -4766,7 +4815,7 @@ export const LogsRequest: MessageFns<LogsRequest> = {
       follow: isSet(object.follow) ? globalThis.Boolean(object.follow) : false,
       since: isSet(object.since) ? fromJsonTimestamp(object.since) : undefined,
       until: isSet(object.until) ? fromJsonTimestamp(object.until) : undefined,
-      tail: isSet(object.tail) ? globalThis.Number(object.tail) : 0,
+      tail: isSet(object.tail) ? globalThis.Number(object.tail) : undefined,
       stdout: isSet(object.stdout) ? globalThis.Boolean(object.stdout) : false,
       stderr: isSet(object.stderr) ? globalThis.Boolean(object.stderr) : false,
     };
@@ -4786,7 +4835,7 @@ export const LogsRequest: MessageFns<LogsRequest> = {
     if (message.until !== undefined) {
       obj.until = message.until.toISOString();
     }
-    if (message.tail !== 0) {
+    if (message.tail !== undefined) {
       obj.tail = Math.round(message.tail);
     }
     if (message.stdout !== false) {
@@ -4807,7 +4856,7 @@ export const LogsRequest: MessageFns<LogsRequest> = {
     message.follow = object.follow ?? false;
     message.since = object.since ?? undefined;
     message.until = object.until ?? undefined;
-    message.tail = object.tail ?? 0;
+    message.tail = object.tail ?? undefined;
     message.stdout = object.stdout ?? false;
     message.stderr = object.stderr ?? false;
     return message;
@@ -4932,7 +4981,11 @@ export const ContainersService = {
     responseSerialize: (value: Container): Buffer => Buffer.from(Container.encode(value).finish()),
     responseDeserialize: (value: Buffer): Container => Container.decode(value),
   },
-  /** Start runs PID 1 (mounts the rootfs, sets up the network, starts conmon + the runtime). */
+  /**
+   * Start runs PID 1 (mounts the rootfs, sets up the network, starts conmon + the runtime). A command that
+   * cannot run gives FAILED_PRECONDITION with the runtime's message, and the state is exited with 127 (not
+   * found) or 126 (not executable), as docker run reports.
+   */
   start: {
     path: "/berth.containers.v1.Containers/Start" as const,
     requestStream: false as const,
@@ -5003,7 +5056,10 @@ export const ContainersService = {
       Buffer.from(WaitContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WaitContainerResponse => WaitContainerResponse.decode(value),
   },
-  /** Delete removes the container: bundle, logs, cgroup, network. FAILED_PRECONDITION while running unless force. */
+  /**
+   * Delete removes the container: bundle, logs, cgroup, network (the snapshot is the caller's to remove).
+   * FAILED_PRECONDITION while running unless force.
+   */
   delete: {
     path: "/berth.containers.v1.Containers/Delete" as const,
     requestStream: false as const,
@@ -5103,7 +5159,11 @@ export const ContainersService = {
 export interface ContainersServer extends UntypedServiceImplementation {
   /** Create records a container and writes its OCI bundle; it does not start it. */
   create: handleUnaryCall<CreateContainerRequest, Container>;
-  /** Start runs PID 1 (mounts the rootfs, sets up the network, starts conmon + the runtime). */
+  /**
+   * Start runs PID 1 (mounts the rootfs, sets up the network, starts conmon + the runtime). A command that
+   * cannot run gives FAILED_PRECONDITION with the runtime's message, and the state is exited with 127 (not
+   * found) or 126 (not executable), as docker run reports.
+   */
   start: handleUnaryCall<ContainerRef, Container>;
   /** Stop sends the stop signal, waits the grace time, then SIGKILL. FAILED_PRECONDITION when not running. */
   stop: handleUnaryCall<StopContainerRequest, Container>;
@@ -5117,7 +5177,10 @@ export interface ContainersServer extends UntypedServiceImplementation {
   resume: handleUnaryCall<ContainerRef, Empty>;
   /** Wait blocks until the condition holds and returns the exit code. */
   wait: handleUnaryCall<WaitContainerRequest, WaitContainerResponse>;
-  /** Delete removes the container: bundle, logs, cgroup, network. FAILED_PRECONDITION while running unless force. */
+  /**
+   * Delete removes the container: bundle, logs, cgroup, network (the snapshot is the caller's to remove).
+   * FAILED_PRECONDITION while running unless force.
+   */
   delete: handleUnaryCall<DeleteContainerRequest, Empty>;
   /** Rename gives the container a new name. */
   rename: handleUnaryCall<RenameContainerRequest, Container>;
@@ -5154,7 +5217,11 @@ export interface ContainersClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Container) => void,
   ): ClientUnaryCall;
-  /** Start runs PID 1 (mounts the rootfs, sets up the network, starts conmon + the runtime). */
+  /**
+   * Start runs PID 1 (mounts the rootfs, sets up the network, starts conmon + the runtime). A command that
+   * cannot run gives FAILED_PRECONDITION with the runtime's message, and the state is exited with 127 (not
+   * found) or 126 (not executable), as docker run reports.
+   */
   start(request: ContainerRef, callback: (error: ServiceError | null, response: Container) => void): ClientUnaryCall;
   start(
     request: ContainerRef,
@@ -5254,7 +5321,10 @@ export interface ContainersClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: WaitContainerResponse) => void,
   ): ClientUnaryCall;
-  /** Delete removes the container: bundle, logs, cgroup, network. FAILED_PRECONDITION while running unless force. */
+  /**
+   * Delete removes the container: bundle, logs, cgroup, network (the snapshot is the caller's to remove).
+   * FAILED_PRECONDITION while running unless force.
+   */
   delete(
     request: DeleteContainerRequest,
     callback: (error: ServiceError | null, response: Empty) => void,
