@@ -54,3 +54,11 @@ describe('toServiceError', () => {
     expect(toServiceError(new Error('boom')).code).toBe(status.INTERNAL);
   });
 });
+
+describe('requestIds', () => {
+  it('picks the ids a request names for the log line', () => {
+    const { requestIds } = require('./handlers') as typeof import('./handlers');
+    expect(requestIds({ id: 'abc', force: true, reference: '', key: 'k' })).toEqual({ id: 'abc', key: 'k' });
+    expect(requestIds(undefined)).toEqual({});
+  });
+});

@@ -13,10 +13,24 @@ import type {
 import type { Logger } from './logger';
 import { isExpected, toServiceError } from './errors';
 
-function logFailure(log: Logger, method: string, err: unknown): void {
+const ID_FIELDS = ['id', 'key', 'reference', 'digest', 'name', 'ref'] as const;
+
+/** The ids a request names (container id, snapshot key, image reference, digest), for the log line. */
+export function requestIds(req: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (req && typeof req === 'object') {
+    for (const f of ID_FIELDS) {
+      const v = (req as Record<string, unknown>)[f];
+      if (typeof v === 'string' && v) out[f] = v;
+    }
+  }
+  return out;
+}
+
+function logFailure(log: Logger, method: string, err: unknown, req?: unknown): void {
   const msg = err instanceof Error ? err.message : String(err);
-  if (isExpected(err)) log.info({ method, err: msg }, 'call refused');
-  else log.error({ method, err }, 'call failed');
+  if (isExpected(err)) log.info({ method, ...requestIds(req), err: msg }, 'call refused');
+  else log.error({ method, ...requestIds(req), err }, 'call failed');
 }
 
 export function unary<Req, Res>(
@@ -25,10 +39,14 @@ export function unary<Req, Res>(
   fn: (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
+    const started = process.hrtime.bigint();
     fn(call.request, call).then(
-      (res) => callback(null, res),
+      (res) => {
+        log.debug({ method, ...requestIds(call.request), ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'call done');
+        callback(null, res);
+      },
       (err) => {
-        logFailure(log, method, err);
+        logFailure(log, method, err, call.request);
         callback(toServiceError(err));
       },
     );
@@ -44,7 +62,7 @@ export function serverStream<Req, Res>(
     fn(call.request, call).then(
       () => call.end(),
       (err) => {
-        logFailure(log, method, err);
+        logFailure(log, method, err, call.request);
         call.emit('error', toServiceError(err));
       },
     );
