@@ -68,6 +68,31 @@ describe('image-store service (e2e)', () => {
     expect(got.resolved!.layers).toHaveLength(1);
   });
 
+  it('imports an OCI layout made by umoci, and exports one umoci unpacks', async () => {
+    const dir = path.join(tmp, 'umoci');
+    fs.mkdirSync(dir);
+    const file = path.join(dir, 'hello.txt');
+    fs.writeFileSync(file, 'made by umoci\n');
+    const layout = path.join(dir, 'layout');
+    execFileSync('umoci', ['init', '--layout', layout]);
+    execFileSync('umoci', ['new', '--image', `${layout}:v1`]);
+    execFileSync('umoci', ['insert', '--image', `${layout}:v1`, file, '/etc/hello.txt']);
+    execFileSync('umoci', ['config', '--image', `${layout}:v1`, '--config.cmd', 'cat', '--config.cmd', '/etc/hello.txt']);
+    const archive = execFileSync('tar', ['-C', layout, '-cf', '-', '.'], { maxBuffer: 64 << 20 });
+    // umoci names the entry only by tag ("v1"): the import options give the repository.
+    const res = await h.importArchive(archive, { name: 'umoci/hello' });
+    expect(res.images.map((i) => i.name)).toEqual(['docker.io/umoci/hello:v1']);
+    const got = await get('umoci/hello:v1');
+    expect(JSON.parse(got.resolved!.configJson.toString()).config.Cmd).toEqual(['cat', '/etc/hello.txt']);
+
+    const out = path.join(dir, 'out');
+    fs.mkdirSync(out);
+    execFileSync('tar', ['-C', out, '-xf', '-'], { input: await h.exportArchive(['umoci/hello:v1'], 'oci-archive') });
+    execFileSync('umoci', ['unpack', '--image', `${out}:v1`, path.join(dir, 'bundle')]);
+    expect(fs.readFileSync(path.join(dir, 'bundle', 'rootfs', 'etc', 'hello.txt'), 'utf8')).toBe('made by umoci\n');
+    await del('umoci/hello:v1');
+  });
+
   it('stores a shared layer once, reports usage, and collects only unshared blobs on delete', async () => {
     const base = [{ type: 'file' as const, path: 'shared.bin', content: Buffer.alloc(100_000, 1) }];
     const a = await buildImage({ name: 'shared/a:1', layers: [base, [{ type: 'file', path: 'a', content: 'a' }]] });

@@ -122,11 +122,11 @@ export async function startFront(upstream: string, opts: { user: string; passwor
           if (sent >= cut) return;
           const part = c.subarray(0, cut - sent);
           sent += part.length;
-          res.write(part);
           if (sent >= cut) {
             ur.destroy();
-            res.destroy();
-          }
+            // Let the client read the part before the connection breaks.
+            res.write(part, () => setTimeout(() => res.destroy(), 300));
+          } else res.write(part);
         });
         return;
       }

@@ -56,7 +56,10 @@ export function readOciLayout(staged: StagedArchive, content: ContentStore, imag
       layerInfo.push({ digest: l.digest, diffId: f.facts.diffId, uncompressedSize: f.facts.uncompressedSize! });
     }
     const names = [normaliseName(name)];
-    if (extraName && normaliseName(extraName) !== names[0]) names.push(normaliseName(extraName));
+    // The given name is an extra tag only when the entry named itself fully; otherwise it supplied the name.
+    const ref = d.annotations?.[REF_NAME];
+    const selfNamed = Boolean(d.annotations?.[CONTAINERD_NAME] || (ref && !(BARE_TAG.test(ref) && !ref.includes(':'))));
+    if (extraName && selfNamed && normaliseName(extraName) !== names[0]) names.push(normaliseName(extraName));
     out.push({ names, target, resolution, layerInfo });
   }
   return out;
