@@ -1,0 +1,175 @@
+// A supervisor Container as `docker inspect` prints it (Docker's field names and shapes), plus berth's own
+// section. Pure: what comes from the host (the merged dir, network ids) is handed in.
+import type { containersV1, typesV1 } from '@berth/api';
+import { rfc3339Nano } from './docker-time';
+
+export interface HostFacts {
+  /** Where the overlay is mounted now (from /proc/self/mountinfo); empty when not mounted. */
+  mergedDir: string;
+  /** Network name → network id, for NetworkSettings.Networks.*.NetworkID. */
+  networkIds: ReadonlyMap<string, string>;
+}
+
+/** "lowerdir=/a:/b" style options of the root overlay mount, by name. */
+export function overlayOptions(mounts: typesV1.Mount[]): Record<string, string> {
+  const root = mounts.find((m) => m.type === 'overlay' && !m.target) ?? mounts.find((m) => m.type === 'overlay');
+  const out: Record<string, string> = {};
+  for (const o of root?.options ?? []) {
+    const i = o.indexOf('=');
+    if (i > 0) out[o.slice(0, i)] = o.slice(i + 1);
+  }
+  return out;
+}
+
+export function portKey(port: number, protocol: string): string {
+  return `${port}/${protocol || 'tcp'}`;
+}
+
+type PortMap = Record<string, { HostIp: string; HostPort: string }[] | null>;
+
+function portMap(bindings: containersV1.PortBinding[], exposed: string[], withExposed: boolean): PortMap {
+  const out: PortMap = {};
+  if (withExposed) for (const e of exposed) out[e.includes('/') ? e : `${e}/tcp`] = null;
+  for (const b of bindings) {
+    const k = portKey(b.containerPort, b.protocol);
+    (out[k] ??= []).push({ HostIp: b.hostIp, HostPort: b.hostPort ? String(b.hostPort) : '' });
+  }
+  return out;
+}
+
+/** Docker's Status from berth's: the same words, "removing" included. */
+export function dockerStatus(status: string): string {
+  return status || 'created';
+}
+
+export function containerToDocker(c: containersV1.Container, facts: HostFacts): Record<string, unknown> {
+  const cfg = c.config!;
+  const hc = c.hostConfig!;
+  const st = c.state!;
+  const res = hc.resources ?? { cpuShares: 0, nanoCpus: 0, memory: 0, memorySwap: 0, pidsLimit: 0 };
+  const argv = [...cfg.entrypoint, ...cfg.cmd];
+  const ov = overlayOptions(c.rootfs);
+  const mode = hc.networkMode || 'bridge';
+  const first = c.networks[0];
+  const networks: Record<string, unknown> = {};
+  for (const n of c.networks) {
+    networks[n.network] = {
+      IPAMConfig: null,
+      Links: null,
+      Aliases: null,
+      NetworkID: facts.networkIds.get(n.network) ?? '',
+      EndpointID: '',
+      Gateway: n.gateway,
+      IPAddress: n.ipAddress,
+      IPPrefixLen: n.ipPrefixLen,
+      IPv6Gateway: '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      MacAddress: n.macAddress,
+    };
+  }
+  // Docker lists "none" and "host" as networks of their own, with no address.
+  if (c.networks.length === 0 && (mode === 'none' || mode === 'host')) {
+    networks[mode] = { IPAMConfig: null, Links: null, Aliases: null, NetworkID: facts.networkIds.get(mode) ?? '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '' };
+  }
+  const running = st.status === 'running' || st.status === 'paused';
+  return {
+    Id: c.id,
+    Created: rfc3339Nano(c.createdAt),
+    Path: argv[0] ?? '',
+    Args: argv.slice(1),
+    State: {
+      Status: dockerStatus(st.status),
+      Running: running,
+      Paused: st.status === 'paused',
+      Restarting: st.status === 'restarting',
+      OOMKilled: st.oomKilled,
+      Dead: st.status === 'dead',
+      Pid: running ? st.pid : 0,
+      ExitCode: st.exitCode,
+      Error: st.error,
+      StartedAt: rfc3339Nano(st.startedAt),
+      FinishedAt: rfc3339Nano(st.finishedAt),
+    },
+    Image: cfg.imageId,
+    ResolvConfPath: c.resolvConfPath,
+    HostnamePath: c.hostnamePath,
+    HostsPath: c.hostsPath,
+    LogPath: c.logPath,
+    Name: '/' + c.name,
+    RestartCount: st.restartCount,
+    Driver: 'overlay',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: {
+      Binds: hc.volumes.length ? hc.volumes.map((v) => `${v.source}:${v.destination}${v.readOnly ? ':ro' : ''}`) : null,
+      LogConfig: { Type: 'k8s-file', Config: {} },
+      NetworkMode: mode,
+      PortBindings: portMap(hc.ports, [], false),
+      RestartPolicy: { Name: hc.restartPolicy?.name || 'no', MaximumRetryCount: hc.restartPolicy?.maximumRetryCount ?? 0 },
+      AutoRemove: hc.autoRemove,
+      PublishAllPorts: hc.publishAll,
+      ReadonlyRootfs: hc.readOnly,
+      Init: hc.init ? true : null,
+      Runtime: hc.runtime || 'crun',
+      CpuShares: res.cpuShares,
+      Memory: res.memory,
+      NanoCpus: res.nanoCpus,
+      MemorySwap: res.memorySwap,
+      PidsLimit: res.pidsLimit > 0 ? res.pidsLimit : null,
+    },
+    GraphDriver: {
+      Name: 'overlay',
+      Data: {
+        LowerDir: ov.lowerdir ?? '',
+        UpperDir: ov.upperdir ?? '',
+        WorkDir: ov.workdir ?? '',
+        MergedDir: facts.mergedDir,
+      },
+    },
+    Mounts: hc.volumes.map((v) => ({ Type: 'bind', Source: v.source, Destination: v.destination, Mode: v.readOnly ? 'ro' : '', RW: !v.readOnly, Propagation: 'rprivate' })),
+    Config: {
+      Hostname: cfg.hostname,
+      Domainname: '',
+      User: cfg.user,
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      ExposedPorts: cfg.exposedPorts.length ? Object.fromEntries(cfg.exposedPorts.map((p) => [p.includes('/') ? p : `${p}/tcp`, {}])) : null,
+      Tty: cfg.tty,
+      OpenStdin: cfg.openStdin,
+      StdinOnce: cfg.stdinOnce,
+      Env: cfg.env,
+      Cmd: cfg.cmd.length ? cfg.cmd : null,
+      Image: cfg.image,
+      Volumes: null,
+      WorkingDir: cfg.workingDir,
+      Entrypoint: cfg.entrypoint.length ? cfg.entrypoint : null,
+      OnBuild: null,
+      Labels: cfg.labels,
+      StopSignal: cfg.stopSignal || 'SIGTERM',
+      StopTimeout: cfg.stopTimeout > 0 ? cfg.stopTimeout : 10,
+    },
+    NetworkSettings: {
+      Bridge: first?.bridge ?? '',
+      SandboxID: '',
+      HairpinMode: false,
+      SandboxKey: c.sandboxKey,
+      Ports: portMap(c.ports, cfg.exposedPorts, true),
+      Gateway: first?.gateway ?? '',
+      IPAddress: first?.ipAddress ?? '',
+      IPPrefixLen: first?.ipPrefixLen ?? 0,
+      MacAddress: first?.macAddress ?? '',
+      Networks: networks,
+    },
+    Berth: {
+      StateDir: c.stateDir,
+      SnapshotKey: c.snapshotKey,
+      ConmonPid: running ? st.conmonPid : 0,
+      RootfsMounts: c.rootfs.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, Options: m.options })),
+    },
+  };
+}
