@@ -71,9 +71,20 @@ it('attach with start misses nothing of the first output and sizes the terminal 
   const a = collector();
   const conn = await io.attach(c.id, { stdin: false, stdout: true, stderr: true, start: true, size: { rows: 21, cols: 66 } }, a.h);
   expect(await conn.done).toEqual({ detached: false });
-  expect(await h.mgr.wait(c.id)).toBe(0);
+  expect(await conn.exited).toBe(0);
   expect(a.out.stdout).toBe('first\r\n21 66\r\n');
   expect(h.sink.topics(c.id)).toEqual(['container.create', 'container.attach', 'container.start', 'container.die']);
+});
+
+it('attach with start on an auto-remove container still reports the exit code', async () => {
+  const c = await h.mgr.create(h.req(['sh', '-c', 'echo bye; exit 9'], {}, { autoRemove: true }));
+  const a = collector();
+  const conn = await io.attach(c.id, { stdin: false, stdout: true, stderr: true, start: true }, a.h);
+  expect(await conn.exited).toBe(9);
+  await h.mgr.wait(c.id, 'removed').catch(() => undefined);
+  expect(a.out.stdout).toBe('bye\n');
+  await new Promise((r) => setTimeout(r, 100));
+  expect(h.mgr.list(true).map((x) => x.id)).not.toContain(c.id);
 });
 
 describe('exec', () => {

@@ -70,8 +70,11 @@ export class ContainerIo {
 
   constructor(private readonly mgr: ContainerManager) {}
 
-  /** Connects to PID 1's stdio. The returned connection's `done` says whether the client detached. */
-  async attach(ref: string, o: AttachOptions, h: AttachHandlers): Promise<AttachConnection & { id: string }> {
+  /**
+   * Connects to PID 1's stdio. The returned connection's `done` says whether the client detached; `exited`
+   * gives PID 1's exit code (undefined after a detach), even when auto-remove deletes the record at once.
+   */
+  async attach(ref: string, o: AttachOptions, h: AttachHandlers): Promise<AttachConnection & { id: string; exited: Promise<number | undefined> }> {
     const t = this.mgr.ioTarget(ref);
     const id = t.ctr.id;
     if (!t.active && !o.start) throw new NotRunningError(id, t.ctr.state!.status);
@@ -80,6 +83,12 @@ export class ContainerIo {
     parseDetachKeys(keys);
     const handlers = { stdout: (b: Buffer) => o.stdout && h.stdout(b), stderr: (b: Buffer) => o.stderr && h.stderr(b) };
     let conn: AttachConnection | undefined;
+    const ac = new AbortController();
+    const exited = this.mgr.wait(id, o.start ? 'next-exit' : 'not-running', ac.signal).catch(() => undefined);
+    const finish = (c: AttachConnection) => {
+      void c.done.then((end) => end.detached && ac.abort());
+      return { ...c, id, exited };
+    };
     if (o.start) {
       try {
         await this.mgr.start(id, {
@@ -90,14 +99,20 @@ export class ContainerIo {
           },
         });
       } catch (err) {
+        ac.abort();
         conn?.close();
         throw err;
       }
-      return { ...conn!, id };
+      return finish(conn!);
     }
-    conn = await connectAttach(t.paths.attach, keys, handlers);
+    try {
+      conn = await connectAttach(t.paths.attach, keys, handlers);
+    } catch (err) {
+      ac.abort();
+      throw err;
+    }
     this.mgr.publishFor(id, 'container.attach');
-    return { ...conn, id };
+    return finish(conn);
   }
 
   resize(ref: string, rows: number, cols: number, execId = ''): void {

@@ -117,8 +117,8 @@ export function containersService(mgr: ContainerManager, io: ContainerIo, log: L
         await writeMessage(call, { part: { $case: 'detached', value: true } });
         return;
       }
-      const exitCode = await mgr.wait(conn.id, 'not-running');
-      await writeMessage(call, { part: { $case: 'exitCode', value: exitCode } });
+      const exitCode = await conn.exited;
+      await writeMessage(call, { part: { $case: 'exitCode', value: exitCode ?? -1 } });
     }),
 
     exec: bidiStream(log, 'Containers.Exec', async (call: ServerDuplexStream<containersV1.ExecRequest, containersV1.ExecResponse>) => {
