@@ -1,4 +1,5 @@
 // Pull from a real registry (Debian's docker-registry on 127.0.0.1, images pushed by skopeo).
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -62,6 +63,23 @@ describe('Images.Pull from a registry (e2e)', () => {
     const again = await h.pull({ reference: `${reg.host}/busybox:latest` });
     const statuses = again.flatMap((e) => (e.event?.$case === 'blob' ? [e.event.value.status] : []));
     expect(statuses).toEqual(['exists', 'exists']);
+  });
+
+  it('pulls an image with Docker schema 2 media types', async () => {
+    const file = path.join(tmp, 'bb.tar');
+    reg.push(file, 'busybox:v2s2', false, 'v2s2');
+    const events = await h.pull({ reference: `${reg.host}/busybox:v2s2` });
+    expect(events[events.length - 1]!.event!.$case).toBe('done');
+    const got = await get(`${reg.host}/busybox:v2s2`);
+    expect(got.image!.target!.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    expect(got.resolved!.config!.mediaType).toBe('application/vnd.docker.container.image.v1+json');
+    expect(got.resolved!.layers.map((l) => l.mediaType)).toEqual(['application/vnd.docker.image.rootfs.diff.tar.gzip']);
+    expect(got.resolved!.diffIds).toEqual([busybox.layers[0]!.diffId]);
+    // And it exports as an OCI archive skopeo reads, Docker media types and all.
+    const out = path.join(tmp, 'v2s2-oci.tar');
+    fs.writeFileSync(out, await h.exportArchive([`${reg.host}/busybox:v2s2`], 'oci-archive'));
+    const inspected = JSON.parse(execFileSync('skopeo', ['--insecure-policy', 'inspect', `oci-archive:${out}`], { encoding: 'utf8' }));
+    expect(inspected.Layers).toEqual([busybox.layers[0]!.digest]);
   });
 
   it('pulls a multi-layer image, fetching layers concurrently, and checks diff ids', async () => {

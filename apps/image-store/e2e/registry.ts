@@ -10,7 +10,8 @@ import { freePort, waitForPort } from '@berth/testing';
 
 export interface TestRegistry {
   host: string;
-  push(ociArchiveFile: string, name: string, all?: boolean): void;
+  /** skopeo copy of an OCI archive to the registry; format "v2s2" converts to Docker media types. */
+  push(ociArchiveFile: string, name: string, all?: boolean, format?: 'oci' | 'v2s2'): void;
   stop(): Promise<void>;
 }
 
@@ -34,8 +35,9 @@ export async function startRegistry(): Promise<TestRegistry> {
   const host = `127.0.0.1:${port}`;
   return {
     host,
-    push: (file, name, all = false) => {
-      execFileSync('skopeo', ['--insecure-policy', 'copy', '-q', ...(all ? ['--all'] : []), '--dest-tls-verify=false', `oci-archive:${file}`, `docker://${host}/${name}`]);
+    push: (file, name, all = false, format) => {
+      const flags = [...(all ? ['--all'] : []), ...(format ? ['--format', format] : [])];
+      execFileSync('skopeo', ['--insecure-policy', 'copy', '-q', ...flags, '--dest-tls-verify=false', `oci-archive:${file}`, `docker://${host}/${name}`]);
     },
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
