@@ -24,10 +24,17 @@ describe('loadConfig', () => {
 
   it('reads a per-service address override as a socket or TCP', () => {
     expect(loadConfig('supervisor', [], { BERTH_SUPERVISOR_ADDR: 'unix:///tmp/s.sock' }).socketPath).toBe('/tmp/s.sock');
-    expect(loadConfig('supervisor', [], { BERTH_SUPERVISOR_ADDR: '0.0.0.0:7003' }).tcpAddress).toBe('0.0.0.0:7003');
+    expect(loadConfig('supervisor', [], { BERTH_SUPERVISOR_ADDR: '127.0.0.1:7003' }).tcpAddress).toBe('127.0.0.1:7003');
+    expect(loadConfig('supervisor', [], { BERTH_SUPERVISOR_ADDR: '0.0.0.0:7003', BERTH_INSECURE_TCP: '1' }).tcpAddress).toBe('0.0.0.0:7003');
     expect(serviceTarget('image-store', { BERTH_RUN: '/r' })).toBe('unix:///r/image-store.sock');
     expect(serviceTarget('image-store', { BERTH_IMAGE_STORE_ADDR: '/s.sock' })).toBe('unix:///s.sock');
     expect(envPrefix('image-store')).toBe('BERTH_IMAGE_STORE');
+  });
+
+  it('refuses TCP beyond loopback without TLS, and half a TLS configuration', () => {
+    expect(() => loadConfig('rootfs', ['--tcp', '0.0.0.0:7002'], {})).toThrow(/refusing to listen on 0.0.0.0:7002 without TLS/);
+    expect(loadConfig('rootfs', ['--tcp', '0.0.0.0:7002'], { BERTH_TLS_CERT: 'c', BERTH_TLS_KEY: 'k', BERTH_TLS_CA: 'a' }).tls).toEqual({ cert: 'c', key: 'k', ca: 'a' });
+    expect(() => loadConfig('rootfs', [], { BERTH_TLS_CERT: 'c' })).toThrow(/TLS needs all of/);
   });
 
   it.each([

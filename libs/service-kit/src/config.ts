@@ -8,6 +8,9 @@
 //   BERTH_<SERVICE>_TCP    an extra TCP address to listen on, besides the unix socket
 //   BERTH_LOG_LEVEL  pino level (default info)
 //   BERTH_NODE       node name in events (default the host name)
+//   BERTH_TLS_CERT, BERTH_TLS_KEY, BERTH_TLS_CA   PEM files: TCP is served over TLS and every client must
+//                    present a certificate signed by the CA. Without them a service listens on TCP only on
+//                    a loopback address, unless BERTH_INSECURE_TCP=1 says otherwise.
 // Flags override the environment: --root, --run, --nats-url, --addr, --tcp, --log-level.
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -28,6 +31,29 @@ export interface ServiceConfig {
   tcpAddress?: string;
   logLevel: string;
   node: string;
+  /** PEM file paths for TLS with client certificates on TCP. */
+  tls?: TlsFiles;
+}
+
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+/** TLS files from BERTH_TLS_CERT/KEY/CA: all three or none. */
+export function tlsFilesFromEnv(env: Env = process.env): TlsFiles | undefined {
+  const cert = env.BERTH_TLS_CERT;
+  const key = env.BERTH_TLS_KEY;
+  const ca = env.BERTH_TLS_CA;
+  if (!cert && !key && !ca) return undefined;
+  if (!cert || !key || !ca) throw new InvalidArgumentError('TLS needs all of BERTH_TLS_CERT, BERTH_TLS_KEY and BERTH_TLS_CA');
+  return { cert, key, ca };
+}
+
+function isLoopbackAddress(addr: string): boolean {
+  const host = addr.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 export type Env = Record<string, string | undefined>;
@@ -106,5 +132,12 @@ export function loadConfig(service: string, argv: string[] = process.argv.slice(
     node: flags.get('node') ?? env.BERTH_NODE ?? os.hostname(),
   };
   if (tcpAddress) cfg.tcpAddress = tcpAddress;
+  const tls = tlsFilesFromEnv(env);
+  if (tls) cfg.tls = tls;
+  if (tcpAddress && !tls && !isLoopbackAddress(tcpAddress) && env.BERTH_INSECURE_TCP !== '1') {
+    throw new InvalidArgumentError(
+      `refusing to listen on ${tcpAddress} without TLS: set BERTH_TLS_CERT, BERTH_TLS_KEY and BERTH_TLS_CA (clients must then present a certificate), or BERTH_INSECURE_TCP=1`,
+    );
+  }
   return cfg;
 }

@@ -13,8 +13,13 @@ type HealthClient = grpc.Client & {
 const HealthClientCtor = grpc.makeGenericClientConstructor(healthService as grpc.ServiceDefinition, 'Health');
 
 /** One Check call; resolves to "SERVING", "NOT_SERVING", "UNKNOWN" or "SERVICE_UNKNOWN". */
-export function checkHealth(target: string, service = '', timeoutMs = 2000): Promise<string> {
-  const client = new HealthClientCtor(target, grpc.credentials.createInsecure()) as unknown as HealthClient;
+export function checkHealth(
+  target: string,
+  service = '',
+  timeoutMs = 2000,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): Promise<string> {
+  const client = new HealthClientCtor(target, credentials) as unknown as HealthClient;
   return new Promise<string>((resolve, reject) => {
     client.check({ service }, { deadline: Date.now() + timeoutMs }, (err, res) => {
       client.close();

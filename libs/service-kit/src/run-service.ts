@@ -6,7 +6,7 @@ import { EventBus } from '@berth/events';
 import { loadConfig, type ServiceConfig } from './config';
 import { BerthError } from './errors';
 import { createLogger, type Logger } from './logger';
-import { startGrpcServer, type RunningGrpcServer, type ServiceRegistration } from './server';
+import { serverTlsCredentials, startGrpcServer, type RunningGrpcServer, type ServiceRegistration } from './server';
 
 export interface ServiceContext {
   config: ServiceConfig;
@@ -93,6 +93,7 @@ export async function runService(spec: ServiceSpec): Promise<void> {
     parts = await spec.setup({ config, log, bus });
     const opts: Parameters<typeof startGrpcServer>[0] = { services: parts.services, log, socketPath: config.socketPath };
     if (config.tcpAddress) opts.tcpAddress = config.tcpAddress;
+    if (config.tls) opts.tcpCredentials = serverTlsCredentials(config.tls);
     server = await startGrpcServer(opts);
   } catch (err) {
     await bus?.close(500).catch(() => undefined);

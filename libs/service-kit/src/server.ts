@@ -36,6 +36,18 @@ export interface RunningGrpcServer {
   shutdown(graceMs?: number): Promise<void>;
 }
 
+/** TLS for TCP with client certificates required (mutual TLS). */
+export function serverTlsCredentials(files: { cert: string; key: string; ca: string }): grpc.ServerCredentials {
+  const read = (what: string, file: string) => {
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new InvalidArgumentError(`cannot read the TLS ${what} ${file}: ${(err as Error).message}`);
+    }
+  };
+  return grpc.ServerCredentials.createSsl(read('CA', files.ca), [{ cert_chain: read('certificate', files.cert), private_key: read('key', files.key) }], true);
+}
+
 let cachedPackageDefinition: protoLoader.PackageDefinition | undefined;
 
 function reflectionPackage(): protoLoader.PackageDefinition {
