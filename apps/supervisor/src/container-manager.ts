@@ -313,10 +313,13 @@ export class ContainerManager implements RunnerHost {
     await e.cleanup;
   }
 
-  /** Signals PID 1; a paused container is thawed afterwards so the signal takes effect. */
-  private async signal(e: Entry, runtime: OciRuntime, sig: number): Promise<void> {
+  /**
+   * Signals PID 1. A paused container is thawed afterwards when the signal is to end it (a frozen process
+   * only takes it once thawed); other signals wait, queued, for Resume.
+   */
+  private async signal(e: Entry, runtime: OciRuntime, sig: number, ending = true): Promise<void> {
     await runtime.kill(e.s.ctr.id, sig);
-    if (e.s.ctr.state!.status === 'paused') {
+    if (ending && e.s.ctr.state!.status === 'paused') {
       await runtime.resume(e.s.ctr.id).catch(() => undefined);
       e.s.ctr.state!.status = 'running';
       this.save(e);
@@ -328,10 +331,15 @@ export class ContainerManager implements RunnerHost {
       const sig = parseSignal(signal || 'SIGKILL');
       const st = e.s.ctr.state!;
       if (!ACTIVE.has(st.status)) throw new NotRunningError(e.s.ctr.id, st.status);
-      e.s.facts.manuallyStopped = true;
-      this.save(e);
+      // A signal meant to end it counts as a user stop for the restart policy; HUP, USR1 and the like do not.
+      const stopSig = parseSignal(e.s.ctr.config!.stopSignal || 'SIGTERM').number;
+      const ending = [9, 15, 2, stopSig].includes(sig.number);
+      if (ending) {
+        e.s.facts.manuallyStopped = true;
+        this.save(e);
+      }
       this.publish('container.kill', e, { signal: sig.name });
-      await this.signal(e, this.runtimeOf(e), sig.number);
+      await this.signal(e, this.runtimeOf(e), sig.number, ending);
     });
   }
 
