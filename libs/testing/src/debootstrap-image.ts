@@ -44,6 +44,13 @@ export function debootstrapImageArchive(cacheDir: string, name = 'debian:bookwor
   try {
     const rootfs = path.join(work, 'rootfs');
     execFileSync('debootstrap', ['--variant=minbase', 'bookworm', rootfs, configuredDebianMirror()], { stdio: 'ignore' });
+    // As Debian's own container images: no package lists or downloaded .debs.
+    for (const dir of ['var/lib/apt/lists', 'var/cache/apt/archives']) {
+      for (const entry of fs.readdirSync(path.join(rootfs, dir))) {
+        const p = path.join(rootfs, dir, entry);
+        if (fs.statSync(p).isFile()) fs.rmSync(p);
+      }
+    }
     const archive = path.join(work, 'archive');
     const layerDir = path.join(archive, 'layer');
     fs.mkdirSync(layerDir, { recursive: true });
