@@ -1,4 +1,5 @@
 // CommitToLayer, then Unpack of the layer it made: the new image shows what the container showed.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -64,6 +65,9 @@ for (const driver of ['overlay', 'copy'] as const) {
       fs.writeFileSync(path.join(root, 'hard1'), 'linked');
       fs.linkSync(path.join(root, 'hard1'), path.join(root, 'hard2'));
       fs.symlinkSync('/etc/motd', path.join(root, 'motd-link'));
+      fs.writeFileSync(path.join(root, 'ping'), 'not really ping', { mode: 0o755 });
+      execFileSync('setcap', ['cap_net_raw+ep', path.join(root, 'ping')]);
+      execFileSync('setfattr', ['-n', 'user.bin', '-v', '0xff00c3fe80', path.join(root, 'ping')]);
       // Tar keeps whole seconds of mtime; directories' times change as whiteouts are made.
       const expected = treeDigest(root, { dirTimes: false, wholeSeconds: true });
 
@@ -88,6 +92,10 @@ for (const driver of ['overlay', 'copy'] as const) {
       expect(treeDigest(view, { dirTimes: false, wholeSeconds: true })).toBe(expected);
       expect(exists(path.join(view, 'srv/data/old'))).toBe(false);
       expect(fs.lstatSync(path.join(view, 'hard2')).ino).toBe(fs.lstatSync(path.join(view, 'hard1')).ino);
+      const attrs = execFileSync('getfattr', ['--absolute-names', '-e', 'hex', '-d', '-m', '-', path.join(view, 'ping')]).toString();
+      expect(attrs).toContain('user.bin=0xff00c3fe80');
+      expect(execFileSync('getcap', [path.join(view, 'ping')]).toString()).toContain('cap_net_raw=ep');
+      expect(attrs).not.toContain('trusted.overlay');
     });
 
     test('an unchanged container makes an empty layer', async () => {

@@ -208,6 +208,21 @@ export function snapshotterConformance(driver: 'overlay' | 'copy'): void {
       expect(execFileSync('getfattr', ['--absolute-names', '--only-values', '-n', 'user.berth', p('opt/tool')]).toString()).toBe('yes');
     });
 
+    test('binary xattrs (file capabilities) from a GNU tar layer survive unpack', async () => {
+      const src = fs.mkdtempSync(path.join(f.base, 'gnu-'));
+      fs.writeFileSync(path.join(src, 'ping'), 'not really ping', { mode: 0o755 });
+      execFileSync('setcap', ['cap_net_raw+ep', path.join(src, 'ping')]);
+      execFileSync('setfattr', ['-n', 'user.bin', '-v', '0xff00c3fe80', path.join(src, 'ping')]);
+      const t = execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-C', src, '-cf', '-', './ping']);
+      const layer: BuiltLayer = { tar: t, diffId: sha256(t), blob: t, digest: sha256(t), mediaType: 'application/vnd.oci.image.layer.v1.tar' };
+      const top = await image(layer);
+      const root = f.mount(await f.sn.view('v', top));
+      const attrs = execFileSync('getfattr', ['--absolute-names', '-e', 'hex', '-d', '-m', '^(security.capability|user.bin)$', path.join(root, 'ping')]).toString();
+      expect(attrs).toContain('user.bin=0xff00c3fe80');
+      expect(attrs).toContain('security.capability=0x');
+      expect(execFileSync('getcap', [path.join(root, 'ping')]).toString()).toContain('cap_net_raw=ep');
+    });
+
     describe('hostile archives are refused, leaving nothing behind', () => {
       const outside = `/tmp/berth-hostile-${process.pid}-${driver}`;
       afterEach(() => fs.rmSync(outside, { recursive: true, force: true }));

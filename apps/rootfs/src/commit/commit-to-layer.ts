@@ -8,6 +8,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import * as tar from 'tar-stream';
+import { dumpXattrs } from '../fs/special-files';
 import type { Snapshotter } from '../snapshots/snapshotter';
 import type { BlobSink } from './content-writer';
 import { packChanges } from './layer-tar';
@@ -34,6 +35,7 @@ function hashing(h: ReturnType<typeof createHash>, count?: { n: number }): Trans
 export async function commitToLayer(sn: Snapshotter, key: string, sink: BlobSink, tmpDir: string): Promise<CommittedLayer> {
   const changes = await sn.layerChanges(key);
   const src = await sn.contentDir(key);
+  const xattrs = await dumpXattrs([src], '-');
   fs.mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
   const tmp = path.join(tmpDir, `layer-${randomBytes(8).toString('hex')}.tar.gz`);
   const diffHash = createHash('sha256');
@@ -44,7 +46,7 @@ export async function commitToLayer(sn: Snapshotter, key: string, sink: BlobSink
     const writing = pipeline(Readable.from(pack), hashing(diffHash), zlib.createGzip({ level: 6 }), hashing(blobHash, size), fs.createWriteStream(tmp, { mode: 0o600 }));
     writing.catch(() => undefined);
     try {
-      await packChanges(pack, changes, src);
+      await packChanges(pack, changes, src, xattrs);
     } catch (err) {
       pack.destroy(err as Error);
       throw err;

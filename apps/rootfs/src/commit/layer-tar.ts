@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { Pack } from 'tar-stream';
 import { InternalError } from '@berth/service-kit';
 import type { LayerChange } from '../snapshots/snapshotter';
+import { installBinaryPaxXattrs, XATTR_PAX_PREFIX } from '../unpack/pax-xattrs';
 
 type HeaderArg = Parameters<Pack['entry']>[0];
 
@@ -31,8 +32,20 @@ async function addFile(pack: Pack, header: HeaderArg, file: string): Promise<voi
   await done;
 }
 
-/** Adds the entries for `changes` (sorted by path) from `src` to `pack`, then finalizes it. */
-export async function packChanges(pack: Pack, changes: LayerChange[], src: string): Promise<void> {
+/** Xattrs of a path as PAX records (binary-safe, see pax-xattrs.ts); overlay's own are not content. */
+function paxXattrs(attrs: Map<string, Buffer> | undefined): Record<string, string> | undefined {
+  if (!attrs) return undefined;
+  const pax: Record<string, string> = {};
+  for (const [name, value] of attrs) if (!name.startsWith('trusted.overlay.')) pax[XATTR_PAX_PREFIX + name] = value.toString('latin1');
+  return Object.keys(pax).length > 0 ? pax : undefined;
+}
+
+/**
+ * Adds the entries for `changes` (sorted by path) from `src` to `pack`, then finalizes it. `xattrs` holds
+ * the extended attributes of paths under src (absolute paths).
+ */
+export async function packChanges(pack: Pack, changes: LayerChange[], src: string, xattrs = new Map<string, Map<string, Buffer>>()): Promise<void> {
+  installBinaryPaxXattrs();
   const links = new Map<string, string>();
   for (const c of changes) {
     const rel = c.path.slice(1);
@@ -44,6 +57,8 @@ export async function packChanges(pack: Pack, changes: LayerChange[], src: strin
     const p = path.join(src, rel);
     const st = fs.lstatSync(p);
     const base: HeaderArg = { name: rel, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+    const pax = paxXattrs(xattrs.get(p));
+    if (pax) base.pax = pax;
     if (st.isDirectory()) {
       await addEntry(pack, { ...base, name: rel + '/', type: 'directory' });
       if (c.opaque) await addEntry(pack, { name: rel + '/.wh..wh..opq', type: 'file', size: 0, mode: 0o600, mtime: new Date(0) });

@@ -71,29 +71,42 @@ export async function setXattrs(attrs: XattrSpec[]): Promise<void> {
 }
 
 /**
- * Paths (absolute) under the given roots that carry the xattr `name`, recursively, without following
- * symlinks: one getfattr for all roots.
+ * Extended attributes whose names match `pattern` (a getfattr regex) of every path under the given roots,
+ * recursively, without following symlinks: one getfattr for all roots. Keyed by absolute path.
  */
-export async function findXattr(roots: string[], name: string): Promise<Map<string, Buffer>> {
-  const found = new Map<string, Buffer>();
+export async function dumpXattrs(roots: string[], pattern: string): Promise<Map<string, Map<string, Buffer>>> {
+  const found = new Map<string, Map<string, Buffer>>();
   if (roots.length === 0) return found;
-  const pattern = '^' + name.replace(/[.]/g, '\\.') + '$';
   let stdout: string;
   try {
-    ({ stdout } = await run('getfattr', ['-R', '-h', '-e', 'hex', '--absolute-names', '-d', '-m', pattern, '--', ...roots], { maxBuffer: 64 << 20 }));
+    ({ stdout } = await run('getfattr', ['-R', '-h', '-e', 'hex', '--absolute-names', '-d', '-m', pattern, '--', ...roots], { maxBuffer: 256 << 20 }));
   } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; code?: number };
-    // getfattr exits 1 on unreadable entries (e.g. whiteout devices it cannot open); keep what it printed.
+    const e = err as { stdout?: string; stderr?: string };
+    // getfattr exits 1 on entries it cannot read; keep what it printed.
     if (e.stdout === undefined) throw new SpecialFileError(`getfattr failed: ${e.stderr?.trim() || String(err)}`);
     stdout = e.stdout;
   }
-  let current: string | undefined;
+  let current: Map<string, Buffer> | undefined;
   for (const line of stdout.split('\n')) {
-    if (line.startsWith('# file: ')) current = unescapePath(line.slice(8));
-    else if (current && line.startsWith(name + '=')) {
-      const v = line.slice(name.length + 1);
-      found.set(current, v.startsWith('0x') ? Buffer.from(v.slice(2), 'hex') : Buffer.from(v.replace(/^"|"$/g, '')));
+    if (line.startsWith('# file: ')) {
+      current = new Map();
+      found.set(unescapePath(line.slice(8)), current);
+      continue;
     }
+    const eq = line.indexOf('=');
+    if (!current || eq <= 0) continue;
+    const v = line.slice(eq + 1);
+    current.set(line.slice(0, eq), v.startsWith('0x') ? Buffer.from(v.slice(2), 'hex') : Buffer.from(v.replace(/^"|"$/g, '')));
   }
   return found;
+}
+
+/** Paths under the roots that carry the xattr `name`, with its value. */
+export async function findXattr(roots: string[], name: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const [p, attrs] of await dumpXattrs(roots, '^' + name.replace(/[.]/g, '\\.') + '$')) {
+    const v = attrs.get(name);
+    if (v) out.set(p, v);
+  }
+  return out;
 }

@@ -13,6 +13,9 @@ import { BadArchiveError, HostileArchiveError } from '../errors';
 import { makeNodes, OPAQUE_XATTR, setXattrs, type NodeSpec, type XattrSpec } from '../fs/special-files';
 import { lstatOrNull } from '../fs/tree';
 import type { WhiteoutMode } from '../snapshots/snapshotter';
+import { installBinaryPaxXattrs, XATTR_PAX_PREFIX } from './pax-xattrs';
+
+installBinaryPaxXattrs();
 
 const WH_PREFIX = '.wh.';
 const WH_OPAQUE = '.wh..wh..opq';
@@ -192,7 +195,8 @@ export class LayerApplier {
     const pax = header.pax as Record<string, string> | null | undefined;
     if (!pax) return;
     for (const [k, v] of Object.entries(pax)) {
-      if (k.startsWith('SCHILY.xattr.')) this.xattrs.push({ path: target, name: k.slice('SCHILY.xattr.'.length), value: Buffer.from(v, 'utf8') });
+      // Values are byte strings (see pax-xattrs.ts).
+      if (k.startsWith(XATTR_PAX_PREFIX)) this.xattrs.push({ path: target, name: k.slice(XATTR_PAX_PREFIX.length), value: Buffer.from(v, 'latin1') });
     }
   }
 
