@@ -1,0 +1,93 @@
+// Turns run/create flags into the SDK's create options (docker's flag semantics; values parsed in parse/).
+import type { RunOptions } from '@berth/client';
+import { UsageError } from '../cli-error';
+import {
+  parseBytes, parseCpus, parseDetachKeys, parseEnv, parseEnvFile, parseIntFlag, parseLabels, parseMemorySwap, parsePublish, parseRestart, parseVolume,
+} from '../parse/flags';
+
+export interface ContainerFlags {
+  detach?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+  rm?: boolean;
+  name?: string;
+  env?: string[];
+  envFile?: string[];
+  volume?: string[];
+  publish?: string[];
+  publishAll?: boolean;
+  expose?: string[];
+  cpuShares?: string;
+  cpus?: string;
+  memory?: string;
+  memorySwap?: string;
+  pidsLimit?: string;
+  restart?: string;
+  init?: boolean;
+  user?: string;
+  workdir?: string;
+  entrypoint?: string;
+  readOnly?: boolean;
+  network?: string;
+  hostname?: string;
+  stopSignal?: string;
+  stopTimeout?: string;
+  detachKeys?: string;
+  label?: string[];
+  pull?: string;
+  runtime?: string;
+}
+
+const PULL = new Set(['missing', 'never', 'always']);
+
+export function createOptions(image: string, command: string[], f: ContainerFlags): RunOptions {
+  if (f.rm && f.restart && f.restart !== 'no') throw new UsageError('conflicting options: --restart and --rm');
+  if (f.pull && !PULL.has(f.pull)) throw new UsageError(`invalid --pull "${f.pull}": use missing, never or always`);
+  const env = [...(f.envFile ?? []).flatMap((file) => parseEnvFile(file)), ...parseEnv(f.env ?? [])];
+  const ports = (f.publish ?? []).flatMap(parsePublish);
+  const memory = f.memory !== undefined ? parseBytes(f.memory, '--memory') : 0;
+  const memorySwap = f.memorySwap !== undefined ? parseMemorySwap(f.memorySwap) : 0;
+  if (memorySwap > 0 && !memory) throw new UsageError('--memory-swap needs --memory as well');
+  if (memorySwap > 0 && memorySwap < memory) throw new UsageError('--memory-swap must be at least --memory');
+  const restart = f.restart ? parseRestart(f.restart) : undefined;
+  return {
+    image,
+    ...(f.name ? { name: f.name } : {}),
+    pull: (f.pull as RunOptions['pull']) ?? 'never',
+    detach: !!f.detach,
+    remove: !!f.rm,
+    overrides: {
+      ...(command.length ? { cmd: command } : {}),
+      ...(f.entrypoint !== undefined ? { entrypoint: f.entrypoint === '' ? [] : [f.entrypoint] } : {}),
+      env,
+      ...(f.workdir ? { workingDir: f.workdir } : {}),
+      ...(f.user !== undefined ? { user: f.user } : {}),
+      ...(f.hostname ? { hostname: f.hostname } : {}),
+      labels: parseLabels(f.label ?? []),
+      tty: !!f.tty,
+      openStdin: !!f.interactive,
+      stdinOnce: !!f.interactive && !f.detach,
+      ...(f.stopSignal ? { stopSignal: f.stopSignal } : {}),
+      ...(f.stopTimeout !== undefined ? { stopTimeout: parseIntFlag(f.stopTimeout, '--stop-timeout', -1) } : {}),
+      exposedPorts: [...(f.expose ?? []), ...ports.map((p) => `${p.containerPort}/${p.protocol}`)],
+    },
+    hostConfig: {
+      resources: {
+        cpuShares: f.cpuShares !== undefined ? parseIntFlag(f.cpuShares, '--cpu-shares', 0) : 0,
+        nanoCpus: f.cpus !== undefined ? parseCpus(f.cpus) : 0,
+        memory,
+        memorySwap,
+        pidsLimit: f.pidsLimit !== undefined ? parseIntFlag(f.pidsLimit, '--pids-limit', -1) : 0,
+      },
+      volumes: (f.volume ?? []).map(parseVolume),
+      ports,
+      publishAll: !!f.publishAll,
+      networkMode: f.network ?? '',
+      ...(restart ? { restartPolicy: restart } : {}),
+      init: !!f.init,
+      readOnly: !!f.readOnly,
+      ...(f.runtime ? { runtime: f.runtime } : {}),
+      ...(f.detachKeys ? { detachKeys: parseDetachKeys(f.detachKeys) } : {}),
+    },
+  };
+}

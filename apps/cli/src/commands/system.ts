@@ -1,0 +1,158 @@
+// network create/ls/rm/inspect, system info/df/prune, version, completion.
+import * as os from 'node:os';
+import { CliError } from '../cli-error';
+import { connect, err, out } from '../context';
+import { humanSize, shortId, table } from '../format/table';
+import { compileTemplate } from '../format/template';
+
+export async function networkCreate(name: string, f: { subnet?: string; gateway?: string; label?: string[] }): Promise<number> {
+  const { parseLabels } = require('../parse/flags') as typeof import('../parse/flags');
+  const n = await connect().networks.create({ name, subnet: f.subnet ?? '', gateway: f.gateway ?? '', labels: parseLabels(f.label ?? []) });
+  out(n.id);
+  return 0;
+}
+
+export async function networkLs(f: { quiet?: boolean; filter?: string[] }): Promise<number> {
+  let nameContains = '';
+  for (const flt of f.filter ?? []) {
+    const m = /^name=(.*)$/.exec(flt);
+    if (!m) throw new CliError(`invalid filter "${flt}": only name=TEXT is supported`);
+    nameContains = m[1]!;
+  }
+  const res = await connect().networks.list({ nameContains });
+  if (f.quiet) {
+    for (const n of res.networks) out(shortId(n.id));
+    return 0;
+  }
+  process.stdout.write(table(['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET'], res.networks.map((n) => [shortId(n.id), n.name, n.driver, n.subnet])));
+  return 0;
+}
+
+export async function networkRm(refs: string[]): Promise<number> {
+  let failed = 0;
+  for (const id of refs) {
+    try {
+      await connect().networks.remove({ id });
+      out(id);
+    } catch (e) {
+      failed++;
+      err(`Error: ${(e as Error).message}`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+export async function networkInspect(refs: string[], f: { format?: string }): Promise<number> {
+  const docs = [];
+  for (const id of refs) {
+    const n = await connect().networks.inspect({ id });
+    docs.push({
+      Name: n.name, Id: n.id, Created: n.created?.toISOString() ?? '', Driver: n.driver, Labels: n.labels,
+      IPAM: { Driver: 'default', Config: n.subnet ? [{ Subnet: n.subnet, Gateway: n.gateway }] : [] },
+      Options: n.bridge ? { 'com.docker.network.bridge.name': n.bridge } : {},
+      Containers: Object.fromEntries(n.containers.map((c) => [c.containerId, { Name: c.name, MacAddress: c.macAddress, IPv4Address: c.ipAddress }])),
+    });
+  }
+  if (f.format && f.format !== 'json') {
+    const t = compileTemplate(f.format);
+    for (const d of docs) out(t.render(d));
+  } else out(JSON.stringify(docs, null, 4));
+  return 0;
+}
+
+async function health(target: string): Promise<string> {
+  const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
+  const { service } = require('grpc-health-check') as { service: import('@grpc/grpc-js').ServiceDefinition };
+  const Ctor = grpc.makeGenericClientConstructor(service, 'Health');
+  const c = new Ctor(target, grpc.credentials.createInsecure()) as unknown as import('@grpc/grpc-js').Client & {
+    check(r: { service: string }, o: import('@grpc/grpc-js').CallOptions, cb: (e: Error | null, r?: { status: string | number }) => void): void;
+  };
+  return new Promise((resolve) =>
+    c.check({ service: '' }, { deadline: Date.now() + 1500 }, (e, r) => {
+      c.close();
+      resolve(e ? ((e as { code?: number }).code === 14 ? 'unreachable' : `error: ${(e as { details?: string }).details ?? e.message}`) : String(r!.status));
+    }),
+  );
+}
+
+export function cliVersion(): string {
+  return (require('../../package.json') as { version: string }).version;
+}
+
+export async function version(f: { format?: string }): Promise<number> {
+  const berth = connect();
+  const services = await Promise.all(Object.entries(berth.targets).map(async ([name, target]) => ({ Name: name, Target: target, Status: await health(target) })));
+  const doc = { Client: { Version: cliVersion(), NodeVersion: process.version, Os: process.platform, Arch: process.arch }, Services: services };
+  if (f.format) {
+    out(f.format === 'json' ? JSON.stringify(doc) : compileTemplate(f.format).render(doc));
+    return 0;
+  }
+  out(`Client:\n Version:       ${doc.Client.Version}\n Node version:  ${process.version}\n OS/Arch:       ${process.platform}/${process.arch}\n`);
+  out('Services:');
+  for (const s of services) out(` ${s.Name.padEnd(12)} ${s.Target}  ${s.Status}`);
+  return 0;
+}
+
+export async function info(): Promise<number> {
+  const berth = connect();
+  const [ctrs, imgs] = await Promise.all([berth.containers.list({ all: true }), berth.images.list({ filter: '' })]);
+  const by = (s: string) => ctrs.containers.filter((c) => c.state?.status === s).length;
+  out(`Client: berth ${cliVersion()}`);
+  out(`Containers: ${ctrs.containers.length}\n Running: ${by('running')}\n Paused: ${by('paused')}\n Stopped: ${ctrs.containers.length - by('running') - by('paused')}`);
+  out(`Images: ${new Set(imgs.images.map((i) => i.resolved?.id)).size}`);
+  out(`Runtimes: crun runc\nDefault Runtime: crun`);
+  out(`Kernel Version: ${os.release()}\nOperating System: ${os.type()}\nArchitecture: ${os.arch()}\nCPUs: ${os.cpus().length}\nTotal Memory: ${humanSize(os.totalmem())}\nName: ${os.hostname()}`);
+  out('Services:');
+  for (const [name, target] of Object.entries(berth.targets)) out(` ${name}: ${target}`);
+  return 0;
+}
+
+export async function df(): Promise<number> {
+  const berth = connect();
+  const [usage, ctrs] = await Promise.all([berth.images.usage({}), berth.containers.list({ all: true })]);
+  let ctrSize = 0;
+  let reclaim = 0;
+  for (const c of ctrs.containers) {
+    const u = await berth.snapshots.usage({ key: c.snapshotKey }).catch(() => ({ size: 0 }));
+    ctrSize += Number(u.size);
+    if (c.state?.status !== 'running' && c.state?.status !== 'paused') reclaim += Number(u.size);
+  }
+  const usedIds = new Set(ctrs.containers.map((c) => c.config?.imageId));
+  const active = usage.images.filter((i) => usedIds.has(i.id));
+  const unusedBytes = usage.images.filter((i) => !usedIds.has(i.id)).reduce((n, i) => n + Number(i.uniqueSize), 0);
+  const running = ctrs.containers.filter((c) => c.state?.status === 'running' || c.state?.status === 'paused').length;
+  const pct = (a: number, b: number) => (b ? ` (${Math.round((a / b) * 100)}%)` : '');
+  process.stdout.write(
+    table(
+      ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
+      [
+        ['Images', String(usage.images.length), String(active.length), humanSize(Number(usage.totalBytes)), humanSize(unusedBytes) + pct(unusedBytes, Number(usage.totalBytes))],
+        ['Containers', String(ctrs.containers.length), String(running), humanSize(ctrSize), humanSize(reclaim) + pct(reclaim, ctrSize)],
+      ],
+    ),
+  );
+  return 0;
+}
+
+export async function prune(f: { force?: boolean }): Promise<number> {
+  if (!f.force) {
+    if (!process.stdin.isTTY) throw new CliError('system prune removes every stopped container: confirm with --force (-f)');
+    process.stdout.write('WARNING! This will remove all stopped containers and their writable layers.\nAre you sure you want to continue? [y/N] ');
+    const answer = await new Promise<string>((r) => process.stdin.once('data', (b) => r(b.toString().trim())));
+    process.stdin.pause();
+    if (!/^y(es)?$/i.test(answer)) return 0;
+  }
+  const berth = connect();
+  const ctrs = await berth.containers.list({ all: true });
+  const removed: string[] = [];
+  for (const c of ctrs.containers) {
+    if (c.state?.status === 'running' || c.state?.status === 'paused' || c.state?.status === 'restarting') continue;
+    await berth.removeContainer(c.id);
+    removed.push(c.id);
+  }
+  const orphans = await berth.pruneOrphanSnapshots();
+  if (removed.length) out('Deleted Containers:\n' + removed.join('\n') + '\n');
+  if (orphans.length) out('Deleted orphan snapshots:\n' + orphans.join('\n') + '\n');
+  out(`Total: ${removed.length} containers, ${orphans.length} orphan snapshots`);
+  return 0;
+}

@@ -1,0 +1,71 @@
+// Aligned tables as docker prints them (tabwriter, 3 spaces of padding), short ids, human sizes and times.
+
+/** Rows of cells, aligned in columns; the last column is not padded. */
+export function table(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
+}
+
+/** Tab separated cells (from a "table" --format) aligned in columns. */
+export function alignTabs(lines: string[]): string {
+  return table(lines[0]!.split('\t'), lines.slice(1).map((l) => l.split('\t')));
+}
+
+export function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}
+
+/** Docker's HumanSize: decimal units, 3 significant digits ("1.23MB", "512B"). */
+export function humanSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let n = bytes;
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${Number(n.toPrecision(3))}${units[i]}`;
+}
+
+/** Binary units for memory ("64MiB"), as docker stats prints them. */
+export function binarySize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let n = bytes;
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${Number(n.toFixed(2))}${units[i]}`;
+}
+
+/** Docker's HumanDuration: "Less than a second", "3 seconds", "About a minute", "2 hours", ... */
+export function humanDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 1) return 'Less than a second';
+  if (s === 1) return '1 second';
+  if (s < 60) return `${s} seconds`;
+  const m = Math.round(s / 60);
+  if (m === 1) return 'About a minute';
+  if (m < 60) return `${m} minutes`;
+  const h = Math.round(s / 3600);
+  if (h === 1) return 'About an hour';
+  if (h < 48) return `${h} hours`;
+  if (h < 24 * 7 * 2) return `${Math.round(h / 24)} days`;
+  if (h < 24 * 30 * 2) return `${Math.round(h / 24 / 7)} weeks`;
+  if (h < 24 * 365 * 2) return `${Math.round(h / 24 / 30)} months`;
+  return `${Math.round(h / 24 / 365)} years`;
+}
+
+export function ago(d: Date | string | undefined, now = Date.now()): string {
+  if (!d) return '';
+  const t = typeof d === 'string' ? Date.parse(d) : d.getTime();
+  if (Number.isNaN(t) || t <= 0) return '';
+  return `${humanDuration(now - t)} ago`;
+}
+
+/** Shortens text to n characters with "…", as docker truncates commands. */
+export function truncate(s: string, n: number): string {
+  return s.length <= n ? s : s.slice(0, n - 1) + '…';
+}

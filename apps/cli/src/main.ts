@@ -1,0 +1,56 @@
+// berth: the command line. Errors print as one line "Error: <message>" on stderr, no stack trace; the exit
+// code is docker's: the container's own for run/start -a/exec, 125 when berth failed, 126 when the command
+// cannot be invoked, 127 when it is not found.
+import { CommanderError } from 'commander';
+import { CliError, EXIT_BERTH_FAILED } from './cli-error';
+import { closeConnections } from './context';
+import { buildProgram } from './program';
+
+function message(e: unknown): string {
+  if (e instanceof CommanderError) {
+    return e.message.replace(/^error: /, '').replace(/\n.*$/s, '');
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+function exitCode(e: unknown): number {
+  if (e instanceof CliError) return e.exitCode;
+  const se = e as { exitCode?: unknown };
+  // SDK StartFailedError carries docker's code for a command that could not be started.
+  if (typeof se?.exitCode === 'number' && se.exitCode > 0 && !(e instanceof CommanderError)) return se.exitCode;
+  return EXIT_BERTH_FAILED;
+}
+
+/** Exits once stdout and stderr have flushed (process.exit would cut piped output short). */
+function exit(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  let code = 0;
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    code = typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError && (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')) {
+      code = 0;
+    } else if (e instanceof CommanderError && e.code === 'commander.executeSubCommandAsync') {
+      code = e.exitCode;
+    } else {
+      if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false);
+      process.stderr.write(`Error: ${message(e)}\n`);
+      if (process.env.BERTH_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+      code = exitCode(e);
+    }
+  }
+  closeConnections();
+  exit(code);
+}
+
+if (require.main === module) void main(process.argv.slice(2));

@@ -1,0 +1,240 @@
+// The verb tree. Only commander is loaded at start-up; each action requires its implementation (and with it
+// gRPC and the generated API) when it runs, so `berth --help` and `berth --version` stay fast.
+import { Command, Option } from 'commander';
+import { collect } from './context';
+
+export type Action = (...args: unknown[]) => Promise<number>;
+
+/** Wraps a lazily required implementation; commander passes positional args, then options, then the command. */
+function lazy<M>(load: () => M, pick: (m: M) => (...a: never[]) => Promise<number>): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const fn = pick(load()) as (...a: unknown[]) => Promise<number>;
+    // Drop the trailing Command object commander appends.
+    process.exitCode = await fn(...args.slice(0, -1));
+  };
+}
+
+const run = () => require('./commands/run') as typeof import('./commands/run');
+const life = () => require('./commands/lifecycle') as typeof import('./commands/lifecycle');
+const img = () => require('./commands/images') as typeof import('./commands/images');
+const insp = () => require('./commands/inspector') as typeof import('./commands/inspector');
+const sys = () => require('./commands/system') as typeof import('./commands/system');
+
+function containerOptions(c: Command): Command {
+  return c
+    .option('-d, --detach', 'run in the background and print the container id')
+    .option('-i, --interactive', 'keep stdin open')
+    .option('-t, --tty', 'allocate a pseudo-TTY')
+    .option('--rm', 'remove the container (and its writable layer) when it exits')
+    .option('--name <name>', 'name the container')
+    .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collect)
+    .option('--env-file <file>', 'read environment variables from a file (repeatable)', collect)
+    .option('-v, --volume <src:dst[:ro]>', 'bind mount a host path (repeatable)', collect)
+    .option('-p, --publish <[ip:]host:ctr[/proto]>', 'publish a container port (repeatable)', collect)
+    .option('-P, --publish-all', 'publish every exposed port on a free host port')
+    .option('--expose <port>', 'expose a port (repeatable)', collect)
+    .option('--cpu-shares <n>', 'CPU shares (relative weight)')
+    .option('--cpus <n>', 'number of CPUs, e.g. 1.5')
+    .option('-m, --memory <size>', 'memory limit, e.g. 64m, 1g')
+    .option('--memory-swap <size>', 'memory + swap limit; -1 for unlimited')
+    .option('--pids-limit <n>', 'process count limit; -1 for unlimited')
+    .option('--restart <policy>', 'no, always, unless-stopped or on-failure[:N]')
+    .option('--init', 'run an init as PID 1 that forwards signals and reaps zombies')
+    .option('-u, --user <user[:group]>', 'user to run as')
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('--entrypoint <cmd>', "override the image's entrypoint (\"\" clears it)")
+    .option('--read-only', 'mount the root filesystem read-only')
+    .addOption(new Option('--network <name>', 'network: bridge, none, host or a user network').env('BERTH_DEFAULT_NETWORK'))
+    .addOption(new Option('--net <name>').hideHelp())
+    .option('-h, --hostname <name>', 'container host name')
+    .option('--stop-signal <sig>', 'signal that stops the container')
+    .option('--stop-timeout <s>', 'seconds to wait before killing the container on stop')
+    .option('--detach-keys <keys>', 'key sequence to detach, e.g. ctrl-p,ctrl-q')
+    .option('-l, --label <k=v>', 'set a label (repeatable)', collect)
+    .option('--pull <policy>', 'pull the image: missing, never (default) or always')
+    .option('--runtime <name>', 'OCI runtime: crun or runc');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('berth')
+    .description('berth: a container engine. Docker-style verbs over the image-store, rootfs, supervisor and inspector services.')
+    .helpOption('--help', 'show help')
+    .version((require('../package.json') as { version: string }).version, '-v, --version', 'print the version')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined })
+    .showSuggestionAfterError(true);
+
+  const withNet = (f: Record<string, unknown>) => (f.net && !f.network ? { ...f, network: f.net } : f);
+  containerOptions(program.command('run').description('create and run a container').argument('<image>').argument('[command...]').passThroughOptions())
+    .action(async (image: string, cmd: string[], f: Record<string, unknown>) => {
+      process.exitCode = await run().run(image, cmd, withNet(f));
+    });
+  containerOptions(program.command('create').description('create a container without starting it').argument('<image>').argument('[command...]').passThroughOptions())
+    .action(async (image: string, cmd: string[], f: Record<string, unknown>) => {
+      process.exitCode = await run().create(image, cmd, withNet(f));
+    });
+  program.command('start').description('start stopped containers').argument('<container...>')
+    .option('-a, --attach', 'attach stdout/stderr and forward signals')
+    .option('-i, --interactive', "attach the container's stdin")
+    .option('--detach-keys <keys>', 'key sequence to detach')
+    .action(lazy(run, (m) => m.start));
+  program.command('attach').description("attach the terminal to a running container's PID 1").argument('<container>')
+    .option('--no-stdin', 'do not attach stdin')
+    .option('--detach-keys <keys>', 'key sequence to detach')
+    .action(lazy(run, (m) => m.attach));
+  program.command('exec').description('run a command in a running container').argument('<container>').argument('<command...>').passThroughOptions()
+    .option('-i, --interactive', 'keep stdin open')
+    .option('-t, --tty', 'allocate a pseudo-TTY')
+    .option('-d, --detach', 'run the command in the background')
+    .option('-u, --user <user>', 'user to run as')
+    .option('-w, --workdir <dir>', 'working directory')
+    .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collect)
+    .action(lazy(run, (m) => m.exec));
+  program.command('enter').description("a shell (or COMMAND) in a running container's namespaces (an exec through the supervisor)")
+    .argument('<container>').argument('[command...]').passThroughOptions()
+    .action(lazy(run, (m) => m.enter));
+  program.command('stop').description('stop running containers (stop signal, then SIGKILL after the grace time)').argument('<container...>')
+    .option('-t, --time <seconds>', 'seconds to wait before killing')
+    .action(lazy(life, (m) => m.stop));
+  program.command('restart').description('restart containers').argument('<container...>')
+    .option('-t, --time <seconds>', 'seconds to wait before killing')
+    .action(lazy(life, (m) => m.restart));
+  program.command('kill').description('send a signal to PID 1 (SIGKILL by default)').argument('<container...>')
+    .option('-s, --signal <signal>', 'signal name or number')
+    .action(lazy(life, (m) => m.kill));
+  program.command('pause').description('freeze every process of containers').argument('<container...>').action(lazy(life, (m) => m.pause));
+  program.command('unpause').description('thaw paused containers').argument('<container...>').action(lazy(life, (m) => m.unpause));
+  program.command('wait').description('wait for containers to stop and print their exit codes').argument('<container...>').action(lazy(life, (m) => m.wait));
+  program.command('rm').description('remove containers and their writable layers').argument('<container...>')
+    .option('-f, --force', 'kill a running container first')
+    .action(lazy(life, (m) => m.rm));
+  program.command('rename').description('rename a container').argument('<container>').argument('<new-name>').action(lazy(life, (m) => m.rename));
+  program.command('update').description("change a container's resources or restart policy").argument('<container...>')
+    .option('--cpu-shares <n>', 'CPU shares')
+    .option('--cpus <n>', 'number of CPUs')
+    .option('-m, --memory <size>', 'memory limit')
+    .option('--memory-swap <size>', 'memory + swap limit')
+    .option('--pids-limit <n>', 'process count limit')
+    .option('--restart <policy>', 'restart policy')
+    .action(lazy(life, (m) => m.update));
+  program.command('diff').description("list the files a container changed (A added, C changed, D deleted)").argument('<container>').action(lazy(life, (m) => m.diff));
+  program.command('commit').description("make an image from a container's changes").argument('<container>').argument('[repository[:tag]]')
+    .option('-a, --author <author>', 'author')
+    .option('-m, --message <message>', 'commit message')
+    .option('-p, --pause', 'pause the container while committing (default)', true)
+    .option('--no-pause', 'do not pause')
+    .action(lazy(life, (m) => m.commit));
+  program.command('logs').description("print a container's logs").argument('<container>')
+    .option('-f, --follow', 'follow new output')
+    .option('-t, --timestamps', 'show timestamps')
+    .option('--since <time>', 'only lines since (RFC 3339, unix time, or a duration like 10m)')
+    .option('--until <time>', 'only lines before')
+    .option('-n, --tail <n>', 'only the last n lines ("all" for every line)')
+    .action(lazy(life, (m) => m.logs));
+
+  program.command('ps').description('list containers').alias('ls')
+    .option('-a, --all', 'show stopped containers too')
+    .option('-l, --latest', 'show the last created container')
+    .option('-n, --last <n>', 'show the n last created containers')
+    .option('-q, --quiet', 'only ids')
+    .option('-s, --size', 'show the writable layer size')
+    .option('-f, --filter <k=v>', 'filter: status, name, label, ancestor, exited, id (repeatable)', collect)
+    .option('--format <template>', 'json, a Go template, or "table TEMPLATE"')
+    .option('--no-trunc', 'do not truncate')
+    .action(lazy(insp, (m) => m.ps));
+  program.command('inspect').description('detailed JSON about containers or images').argument('<object...>')
+    .option('-f, --format <template>', 'json or a Go template like {{.State.Pid}}')
+    .option('--type <type>', 'container or image')
+    .action(lazy(insp, (m) => m.inspect));
+  program.command('top').description("list a container's processes").argument('<container>').argument('[ps-options...]').passThroughOptions()
+    .action(lazy(insp, (m) => m.top));
+  program.command('stats').description('live resource use of containers').argument('[container...]')
+    .option('--no-stream', 'print one sample and exit')
+    .option('--format <template>', 'json or a Go template')
+    .action(async (ids: string[], f: { stream?: boolean; format?: string }) => {
+      process.exitCode = await insp().stats(ids, { noStream: f.stream === false, ...(f.format ? { format: f.format } : {}) });
+    });
+  program.command('events').description('events from the services (history with --since, then live)')
+    .option('--since <time>', 'replay from this time')
+    .option('--until <time>', 'stop at this time')
+    .option('-f, --filter <k=v>', 'type, container, image, event (repeatable)', collect)
+    .option('--format <template>', 'json or a Go template')
+    .action(lazy(insp, (m) => m.events));
+
+  program.command('images').description('list images').argument('[repository]')
+    .option('-q, --quiet', 'only ids')
+    .option('--format <template>', 'json or a Go template')
+    .option('--no-trunc', 'full ids')
+    .action(lazy(img, (m) => m.images));
+  program.command('load').description('load images from a docker-archive or OCI archive (file or stdin)')
+    .option('-i, --input <file>', 'read from a file instead of stdin')
+    .option('-q, --quiet', 'no progress')
+    .action(lazy(img, (m) => m.load));
+  program.command('save').description('write images as a docker-archive (to a file or stdout)').argument('<image...>')
+    .option('-o, --output <file>', 'write to a file')
+    .option('--format <format>', 'docker-archive (default) or oci-archive')
+    .action(lazy(img, (m) => m.save));
+  program.command('import').description('make an image from a root filesystem tarball').argument('<file>').argument('[repository[:tag]]')
+    .option('-c, --change <instruction>', 'Dockerfile instruction, e.g. CMD ["sh"] (repeatable)', collect)
+    .option('-m, --message <message>', 'commit message')
+    .action(lazy(img, (m) => m.importRootfs));
+  program.command('pull').description('pull an image from a registry').argument('<image>')
+    .option('--insecure <registry>', 'registry reachable over plain HTTP (repeatable)', collect)
+    .option('--platform <platform>', 'platform, default linux/amd64')
+    .option('-q, --quiet', 'no progress')
+    .action(lazy(img, (m) => m.pull));
+  program.command('tag').description('give an image another name').argument('<source>').argument('<target>').action(lazy(img, (m) => m.tag));
+  program.command('rmi').description('remove images').argument('<image...>').option('-f, --force', 'remove every name of an id').action(lazy(img, (m) => m.rmi));
+  program.command('history').description("an image's layers and how they were made").argument('<image>')
+    .option('--no-trunc', 'do not truncate')
+    .option('-q, --quiet', 'only the id')
+    .action(lazy(img, (m) => m.history));
+  const image = program.command('image').description('image commands');
+  image.command('inspect').description('detailed JSON about images').argument('<image...>')
+    .option('-f, --format <template>', 'json or a Go template')
+    .action(async (refs: string[], f: { format?: string }) => {
+      process.exitCode = await insp().inspect(refs, { ...f, type: 'image' });
+    });
+  image.command('ls').description('list images').argument('[repository]').option('-q, --quiet', 'only ids').option('--format <template>', 'json or a Go template')
+    .action(lazy(img, (m) => m.images));
+  image.command('rm').description('remove images').argument('<image...>').option('-f, --force', 'remove every name of an id').action(lazy(img, (m) => m.rmi));
+  image.command('history').description("an image's layers").argument('<image>').action(lazy(img, (m) => m.history));
+  image.command('prune').description('not supported: berth keeps no dangling images').action(async () => {
+    process.exitCode = 0;
+  });
+
+  const container = program.command('container').description('container commands');
+  container.command('ls').description('list containers').option('-a, --all', 'show stopped containers too').option('-q, --quiet', 'only ids').action(lazy(insp, (m) => m.ps));
+  container.command('inspect').description('detailed JSON about containers').argument('<container...>').option('-f, --format <template>', 'json or a Go template')
+    .action(async (refs: string[], f: { format?: string }) => {
+      process.exitCode = await insp().inspect(refs, { ...f, type: 'container' });
+    });
+  container.command('rm').description('remove containers').argument('<container...>').option('-f, --force', 'kill a running container first').action(lazy(life, (m) => m.rm));
+
+  const network = program.command('network').description('network commands');
+  network.command('create').description('create a bridge network').argument('<name>')
+    .option('--subnet <cidr>', 'IPv4 subnet, e.g. 10.89.3.0/24')
+    .option('--gateway <ip>', 'gateway address')
+    .option('--label <k=v>', 'label (repeatable)', collect)
+    .action(lazy(sys, (m) => m.networkCreate));
+  network.command('ls').description('list networks').option('-q, --quiet', 'only ids').option('-f, --filter <name=TEXT>', 'filter by name', collect).action(lazy(sys, (m) => m.networkLs));
+  network.command('rm').description('remove networks').argument('<network...>').action(lazy(sys, (m) => m.networkRm));
+  network.command('inspect').description('detailed JSON about networks').argument('<network...>').option('-f, --format <template>', 'json or a Go template')
+    .action(lazy(sys, (m) => m.networkInspect));
+
+  const system = program.command('system').description('system commands');
+  system.command('info').description('system-wide information').action(lazy(sys, (m) => m.info));
+  system.command('df').description('disk use of images and containers').action(lazy(sys, (m) => m.df));
+  system.command('prune').description('remove stopped containers and orphaned writable layers').option('-f, --force', 'do not ask').action(lazy(sys, (m) => m.prune));
+  program.command('info').description('system-wide information').action(lazy(sys, (m) => m.info));
+  program.command('version').description('versions of the CLI and status of each service').option('-f, --format <template>', 'json or a Go template')
+    .action(lazy(sys, (m) => m.version));
+  program.command('completion').description('print a shell completion script').argument('<shell>', 'bash')
+    .action(async (shell: string) => {
+      const { completionScript } = require('./completion') as typeof import('./completion');
+      process.stdout.write(completionScript(shell, program));
+      process.exitCode = 0;
+    });
+  return program;
+}
