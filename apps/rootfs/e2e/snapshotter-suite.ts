@@ -236,6 +236,11 @@ export function snapshotterConformance(driver: 'overlay' | 'copy'): void {
         ]],
         ['a hard link to a file outside', () => [{ type: 'hardlink', path: 'passwd', target: '../../../../../../../../etc/passwd' }]],
         ['a hard link with an absolute target', () => [{ type: 'hardlink', path: 'passwd', target: '/etc/passwd' }]],
+        ['a symlink loop', () => [
+          { type: 'symlink', path: 'a', target: 'b' },
+          { type: 'symlink', path: 'b', target: 'a' },
+          raw({ name: 'a/x', type: 'file' }, Buffer.from('x')),
+        ]],
         ['a hard link through a symlink that escapes', () => [
           { type: 'symlink', path: 'up', target: '../../../../../../../../..' },
           { type: 'hardlink', path: 'passwd', target: 'up/etc/passwd' },
