@@ -77,7 +77,7 @@ export class Exporter {
     if (known) return known.uncompressed_size;
     const facts = new LayerFacts();
     for await (const c of fs.createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) await facts.push(c);
-    const f = await facts.finish();
+    const f = await facts.finish(digest);
     if (!f.diffId) throw new InvalidArchiveError(`layer ${digest} does not decompress: ${f.error ?? 'unknown error'}`);
     this.db.putLayerInfo(digest, f.diffId, f.uncompressedSize!);
     return f.uncompressedSize!;

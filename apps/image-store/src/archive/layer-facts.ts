@@ -69,20 +69,22 @@ export class LayerFacts {
   private async feed(buf: Buffer): Promise<void> {
     if (this.error) return;
     if (!this.decomp) {
-      this.hash.update(buf);
+      // Uncompressed: the diff id is the blob digest the content store computes anyway.
       this.size += buf.length;
       return;
     }
     if (!this.decomp.write(buf)) await Promise.race([once(this.decomp, 'drain'), this.ended]);
   }
 
-  async finish(): Promise<LayerFactsResult> {
+  /** The facts, given the digest of the blob as streamed (the diff id of an uncompressed layer). */
+  async finish(blobDigest: string): Promise<LayerFactsResult> {
     if (this.compression === undefined) await this.start();
     if (this.decomp) {
       if (!this.error) this.decomp.end();
       await this.ended;
     }
     if (this.error) return { compression: this.compression!, error: this.error };
-    return { compression: this.compression!, diffId: 'sha256:' + this.hash.digest('hex'), uncompressedSize: this.size };
+    const diffId = this.decomp ? 'sha256:' + this.hash.digest('hex') : blobDigest;
+    return { compression: this.compression!, diffId, uncompressedSize: this.size };
   }
 }

@@ -64,7 +64,7 @@ export async function importRootfs(
     }
   }
   const layer = await content.writeStream(Readable.from(tee()), { lease, what: 'root filesystem tarball' });
-  const f = await facts.finish();
+  const f = await facts.finish(layer.digest);
   if (!f.diffId) throw new InvalidArchiveError(`root filesystem tarball does not decompress: ${f.error ?? 'unknown error'}`);
   await checkLayerTar(content.blobPath(layer.digest), f.compression);
   const created = new Date().toISOString();

@@ -144,7 +144,7 @@ async function stageFile(name: string, size: number, entry: AsyncIterable<Buffer
     const opts: Parameters<ContentStore['writeStream']>[1] = { ref, expectedSize: size, lease, what: `archive entry "${name}"` };
     if (expectedDigest) opts.expectedDigest = expectedDigest;
     const res = await content.writeStream(tee(), opts);
-    return { path: name, digest: res.digest, size: res.size, facts: await facts.finish() };
+    return { path: name, digest: res.digest, size: res.size, facts: await facts.finish(res.digest) };
   } catch (err) {
     if (err instanceof DigestMismatchError || err instanceof SizeMismatchError) throw new ArchiveDigestError(err.message);
     throw err;

@@ -212,7 +212,7 @@ export class Puller {
     lease.add(res.digest, !res.alreadyExisted);
     queue.push({ type: 'blob', digest: d.digest, offset: res.size, total: d.size, status: 'done' });
     if (!facts) return undefined;
-    const f = await facts.finish();
+    const f = await facts.finish(d.digest);
     if (!f.diffId) throw new InvalidArchiveError(`layer ${d.digest} does not decompress: ${f.error ?? 'unknown error'}`);
     return { diffId: f.diffId, size: f.uncompressedSize! };
   }
