@@ -121,6 +121,18 @@ describe('exec', () => {
     expect(b.out.stderr).toMatch(/no\/such\/cmd/);
   });
 
+  it('runs a detached exec in the background and reports its end as an event', async () => {
+    const c = await h.mgr.create(h.req(['sleep', '1000']));
+    await h.mgr.start(c.id);
+    const x = await io.exec(c.id, { args: ['sh', '-c', 'sleep 0.2; echo bg > /tmp/bg.txt'], detach: true }, collector().h);
+    expect(x.pid).toBeGreaterThan(0);
+    expect(await x.exited).toBe(0);
+    await until(() => h.sink.events.some((e) => e.topic === 'exec.die' && e.attributes.execID === x.execId), 5000, 'exec.die');
+    const a = collector();
+    expect(await (await io.exec(c.id, { args: ['cat', '/tmp/bg.txt'] }, a.h)).exited).toBe(0);
+    expect(a.out.stdout).toBe('bg\n');
+  });
+
   it('runs a TTY exec with its size, and resizes PID 1 terminal', async () => {
     const c = await h.mgr.create(h.req(['sh', '-c', 'sleep 0.5; stty size; sleep 1000'], { tty: true, openStdin: true }));
     await h.mgr.start(c.id);

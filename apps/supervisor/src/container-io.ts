@@ -6,7 +6,7 @@ import type { ContainerManager } from './container-manager';
 import { ExecNotFoundError, InvalidConfigError, NoTerminalError, NotRunningError, PausedError } from './errors';
 import { connectAttach, writeResize, type AttachConnection, type AttachHandlers } from './io/attach';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './io/detach-keys';
-import { startExec, ExecStartFailure, type ExecSession } from './io/exec';
+import { startDirectExec, startExec, ExecStartFailure, type ExecSession } from './io/exec';
 import { readLog, type LogLine } from './io/k8s-log';
 import { resolveUser } from './oci/spec';
 
@@ -148,11 +148,10 @@ export class ContainerIo {
     const tmpId = randomBytes(32).toString('hex');
     let session: ExecSession;
     try {
-      session = await startExec(
-        { ctrId: id, name: t.ctr.name, runtime: t.runtime, process: proc, dir: t.paths.execsDir, socketDir: this.mgr.layout.socketDir,
-          tty: !!o.tty, stdin: !!o.stdin, detach: !!o.detach, size: o.size },
-        h,
-      );
+      const req = { ctrId: id, name: t.ctr.name, runtime: t.runtime, process: proc, dir: t.paths.execsDir, socketDir: this.mgr.layout.socketDir,
+        tty: !!o.tty, stdin: !!o.stdin, detach: !!o.detach, size: o.size };
+      // A plain attached exec needs no conmon: the runtime's exec with pipes is one process fewer.
+      session = !o.tty && !o.detach ? await startDirectExec(req, h) : await startExec(req, h);
     } catch (err) {
       if (err instanceof ExecStartFailure) {
         // As docker: the exec exists, starts, and dies at once with 126/127; the message goes to stderr.
@@ -175,8 +174,8 @@ export class ContainerIo {
     return {
       execId: session.execId,
       pid: session.pid,
-      write: (b) => session.conn?.write(b),
-      closeStdin: () => session.conn?.closeStdin(),
+      write: (b) => session.write(b),
+      closeStdin: () => session.closeStdin(),
       abandon: () => {
         if (!o.detach) session.kill();
       },

@@ -1,9 +1,13 @@
-// Exec sessions through conmon (RUNTIME-NOTES §5): conmon runs `runtime exec --detach --process` for us,
-// serves an attach socket for the process's stdio, and reports its pid and then its exit code on the sync pipe.
+// Exec sessions. Through conmon (RUNTIME-NOTES §5) for a TTY or a detached process: conmon runs `runtime exec
+// --detach --process`, serves an attach socket for its stdio, and reports its pid and then its exit code on the
+// sync pipe. A plain attached exec runs `runtime exec --process` directly with pipes: one process fewer.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { NoTerminalError } from '../errors';
 import { launchConmon } from '../runtime/conmon';
 import type { OciRuntime } from '../runtime/oci-runtime';
 import { connectAttach, writeResize, type AttachConnection, type AttachHandlers } from './attach';
@@ -27,6 +31,9 @@ export interface ExecSession {
   execId: string;
   pid: number;
   conn?: AttachConnection | undefined;
+  /** Bytes for the process's stdin. */
+  write(b: Buffer): void;
+  closeStdin(): void;
   resize(rows: number, cols: number): void;
   /** Kills the exec process (client gone). */
   kill(): void;
@@ -120,6 +127,8 @@ export async function startExec(req: ExecRequest, io: AttachHandlers): Promise<E
       execId,
       pid,
       conn,
+      write: (b) => conn?.write(b),
+      closeStdin: () => conn?.closeStdin(),
       resize: (rows, cols) => writeResize(path.join(dir, 'ctl'), rows, cols),
       kill: () => {
         try {
@@ -137,3 +146,74 @@ export async function startExec(req: ExecRequest, io: AttachHandlers): Promise<E
   }
 }
 
+
+/** Waits for a pid file (written once the process exists), giving up when `gone` settles first. */
+async function waitPidFile(file: string, gone: Promise<unknown>): Promise<number> {
+  let over = false;
+  void gone.then(() => (over = true));
+  for (let i = 0; i < 400; i++) {
+    try {
+      const n = Number(fs.readFileSync(file, 'utf8').trim());
+      if (n > 0) return n;
+    } catch {
+      // not yet
+    }
+    if (over) return 0;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return 0;
+}
+
+/** A non-TTY, attached exec: `runtime exec --process` as our child, its stdio on pipes. */
+export async function startDirectExec(req: ExecRequest, io: AttachHandlers): Promise<ExecSession> {
+  const execId = randomBytes(32).toString('hex');
+  const dir = path.join(req.dir, execId.slice(0, 12));
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const specFile = path.join(dir, 'process.json');
+  const pidFile = path.join(dir, 'exec.pid');
+  fs.writeFileSync(specFile, JSON.stringify(req.process));
+  const child = spawn(req.runtime.binary, [`--root=${req.runtime.root}`, 'exec', '--process', specFile, '--pid-file', pidFile, req.ctrId], {
+    stdio: [req.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
+  let stderrTail = '';
+  child.stdout!.on('data', (b: Buffer) => io.stdout(b));
+  child.stderr!.on('data', (b: Buffer) => {
+    stderrTail = (stderrTail + b.toString()).slice(-2000);
+    io.stderr(b);
+  });
+  child.stdin?.on('error', () => undefined);
+  const closed = new Promise<number>((resolve) => {
+    child.once('error', () => resolve(255));
+    child.once('close', (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 255)));
+  });
+  const pid = await waitPidFile(pidFile, closed);
+  const exited = closed.then((code) => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    // The runtime says 255 when it could not run the command; docker reports 127 (not found) or 126.
+    if (code === 255 && /executable file .* not found|No such file or directory/.test(stderrTail)) return 127;
+    if (code === 255 && /permission denied/i.test(stderrTail)) return 126;
+    return code;
+  });
+  return {
+    execId,
+    pid,
+    resize: () => {
+      throw new NoTerminalError(`exec ${execId}`);
+    },
+    kill: () => {
+      try {
+        if (pid) process.kill(pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    },
+    write: (b) => {
+      child.stdin?.write(b);
+    },
+    closeStdin: () => {
+      child.stdin?.end();
+    },
+    exited,
+  };
+}
