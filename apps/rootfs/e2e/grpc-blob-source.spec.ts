@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildLayer, busyboxLayerEntries, type BuiltLayer } from '@berth/testing';
-import { NotFoundError } from '@berth/service-kit';
+import { NotFoundError, UnavailableError } from '@berth/service-kit';
 import { GrpcBlobSource } from '../src/unpack/blob-source';
 import { startFakeContentServer, type FakeContentServer } from './fake-content-server';
 import { makeFixture, snapshotDirs, type Fixture } from './helpers';
@@ -47,6 +47,21 @@ describe('unpack over gRPC Content.Read', () => {
     content.blobs.set(busybox.digest, busybox.blob);
     await f.unpacker.unpack([f.addLayer(busybox)]);
     expect([f.blobs.localReads, content.reads.length]).toEqual([1, 0]);
+  });
+
+  test('an image-store that cannot be reached is UNAVAILABLE, naming it, and leaves nothing', async () => {
+    const away = new GrpcBlobSource('unix://' + path.join(sockDir, 'nobody-here.sock'));
+    const g = makeFixture('overlay', away);
+    try {
+      const err = await g.unpacker.unpack([{ digest: extra.digest, diffId: extra.diffId }]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as Error).message).toMatch(/^image-store cannot be reached: /);
+      expect(await g.sn.list()).toEqual([]);
+      expect(snapshotDirs(g.stateDir)).toEqual([]);
+    } finally {
+      g.cleanup();
+      away.close();
+    }
   });
 
   test('a blob neither has is NOT_FOUND and leaves nothing', async () => {
