@@ -15,9 +15,15 @@ class MemorySupervisor implements Upstream {
     this.lists++;
     return [...this.byId.values()].map((c) => structuredClone(c));
   }
+  // Resolves as the supervisor does: id, name, then unique prefix.
   async getContainer(ref: string) {
     this.gets.push(ref);
-    const c = this.byId.get(ref) ?? [...this.byId.values()].find((x) => x.name === ref);
+    let c = this.byId.get(ref) ?? [...this.byId.values()].find((x) => x.name === ref);
+    if (!c) {
+      const hits = [...this.byId.values()].filter((x) => x.id.startsWith(ref));
+      if (hits.length > 1) throw new UpstreamCallError('supervisor', grpc.status.FAILED_PRECONDITION, `${ref} is ambiguous`);
+      c = hits[0];
+    }
     if (!c) throw new UpstreamCallError('supervisor', grpc.status.NOT_FOUND, `no such container ${ref}`);
     return structuredClone(c);
   }
@@ -45,15 +51,18 @@ it('lists once, then fetches only what events named, and everything again after 
   expect(await view.resolve('two')).toBe(b.id);
   expect(await view.resolve('/one')).toBe(a.id);
   expect(await view.resolve('ab1')).toBe(a.id);
+  expect(await view.resolve(a.id)).toBe(a.id);
   expect(sup.lists).toBe(1);
   await expect(view.resolve('ab')).rejects.toThrow(AmbiguousContainerError);
   await expect(view.resolve('ab')).rejects.toThrow('ab1111111111 (one), ab2222222222 (two)');
+  const lists = sup.lists;
 
+  sup.gets = [];
   sup.byId.get(a.id)!.state!.status = 'exited';
   view.onEvent(ev('container.die', a.id));
   await view.refresh();
   expect(view.all().find((c) => c.id === a.id)!.state!.status).toBe('exited');
-  expect([sup.lists, sup.gets]).toEqual([1, [a.id]]);
+  expect([sup.lists, sup.gets]).toEqual([lists, [a.id]]);
 
   sup.byId.delete(b.id);
   view.onEvent(ev('container.destroy', b.id));
@@ -61,15 +70,18 @@ it('lists once, then fetches only what events named, and everything again after 
 
   view.onEvent(ev('service.start', 'supervisor'));
   await view.refresh();
-  expect(sup.lists).toBe(2);
+  expect(sup.lists).toBe(lists + 1);
 });
 
-it('finds a container created before its event arrived by asking the supervisor', async () => {
+it('resolves a name or prefix by the supervisor, so a create or rename not yet announced is seen', async () => {
   const sup = new MemorySupervisor();
   const view = new ContainerView(sup, 60_000);
   await view.refresh();
   const c = sampleContainer({ id: 'cd' + '3'.repeat(62), name: 'late' });
   sup.byId.set(c.id, c);
   expect(await view.resolve('late')).toBe(c.id);
+  // A second one sharing the prefix appears without its event: the prefix is ambiguous, not the first one.
+  sup.byId.set('cd3' + '4'.repeat(61), sampleContainer({ id: 'cd3' + '4'.repeat(61), name: 'later' }));
+  await expect(view.resolve('cd3')).rejects.toThrow(AmbiguousContainerError);
   await expect(view.resolve('nothere')).rejects.toThrow('no such container: nothere');
 });

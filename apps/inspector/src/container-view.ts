@@ -5,7 +5,7 @@
 import type { containersV1 } from '@berth/api';
 import type { Envelope } from '@berth/events';
 import { AmbiguousContainerError, ContainerNotFoundError } from './errors';
-import { isNotFound, type Upstream } from './upstream';
+import { isFailedPrecondition, isNotFound, type Upstream } from './upstream';
 
 export class ContainerView {
   private readonly byId = new Map<string, containersV1.Container>();
@@ -83,26 +83,37 @@ export class ContainerView {
     return [...this.byId.values()];
   }
 
-  /** Full id, name ("/name" too) or unique id prefix → full id, from the view (refreshed first). */
-  async resolve(ref: string): Promise<string> {
-    await this.refresh();
+  /**
+   * The container a reference names, fresh from the supervisor: a full id known to the view is fetched by
+   * id; a name or id prefix is resolved by the supervisor itself (the view may lag a create or a rename by
+   * an event), and an ambiguous prefix is reported with the candidates the view knows after a full re-List.
+   */
+  async lookup(ref: string): Promise<containersV1.Container> {
     const r = ref.startsWith('/') ? ref.slice(1) : ref;
     if (!r) throw new ContainerNotFoundError(ref);
-    if (this.byId.has(r)) return r;
-    for (const c of this.byId.values()) if (c.name === r) return c.id;
-    if (/^[0-9a-f]+$/.test(r)) {
-      const hits = [...this.byId.values()].filter((c) => c.id.startsWith(r));
-      if (hits.length === 1) return hits[0]!.id;
-      if (hits.length > 1) throw new AmbiguousContainerError(ref, hits.map((c) => `${c.id.slice(0, 12)} (${c.name})`).sort());
+    await this.refresh();
+    if (this.byId.has(r)) {
+      const c = await this.fetch(r);
+      if (!c) throw new ContainerNotFoundError(ref);
+      return c;
     }
-    // Created a moment ago, its event not here yet: ask the supervisor itself.
     try {
       const c = await this.upstream.getContainer(r);
       this.byId.set(c.id, c);
-      return c.id;
+      return c;
     } catch (err) {
       if (isNotFound(err)) throw new ContainerNotFoundError(ref);
+      if (!isFailedPrecondition(err) || !/^[0-9a-f]+$/.test(r)) throw err;
+      this.invalidate();
+      await this.refresh();
+      const hits = [...this.byId.values()].filter((c) => c.id.startsWith(r));
+      if (hits.length > 1) throw new AmbiguousContainerError(ref, hits.map((c) => `${c.id.slice(0, 12)} (${c.name})`).sort());
       throw err;
     }
+  }
+
+  /** The full id of the container a reference names. */
+  async resolve(ref: string): Promise<string> {
+    return (await this.lookup(ref)).id;
   }
 }

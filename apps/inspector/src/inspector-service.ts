@@ -7,7 +7,7 @@ import type { Logger } from '@berth/service-kit';
 import { commandString, portStrings, selectContainers, statusString } from './container-list';
 import { containerToDocker, overlayOptions } from './container-json';
 import { ContainerView } from './container-view';
-import { ContainerNotFoundError, ContainerNotRunningError, ImageNotFoundError, InvalidTimeError } from './errors';
+import { ContainerNotRunningError, ImageNotFoundError, InvalidTimeError } from './errors';
 import { eventMatches, parseEventFilters, parseTimeText, toEventMessage } from './event-map';
 import { containerPids, overlayMountPoint } from './host';
 import { imageToDocker } from './image-json';
@@ -70,11 +70,8 @@ export class InspectorService {
   // ---- inspect ----------------------------------------------------------------------------------------
 
   /** The container now, fresh from the supervisor. */
-  private async current(ref: string): Promise<containersV1.Container> {
-    const id = await this.view.resolve(ref);
-    const c = await this.view.fetch(id);
-    if (!c) throw new ContainerNotFoundError(ref);
-    return c;
+  private current(ref: string): Promise<containersV1.Container> {
+    return this.view.lookup(ref);
   }
 
   private async networkIdMap(): Promise<Map<string, string>> {

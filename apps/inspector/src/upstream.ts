@@ -39,6 +39,10 @@ export function isNotFound(err: unknown): boolean {
   return err instanceof UpstreamCallError && err.grpcCode === grpc.status.NOT_FOUND;
 }
 
+export function isFailedPrecondition(err: unknown): boolean {
+  return err instanceof UpstreamCallError && err.grpcCode === grpc.status.FAILED_PRECONDITION;
+}
+
 export function isUnimplemented(err: unknown): boolean {
   return err instanceof UpstreamCallError && err.grpcCode === grpc.status.UNIMPLEMENTED;
 }

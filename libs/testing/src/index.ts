@@ -6,3 +6,4 @@ export * from './temp-dirs';
 export * from './rootfs-fixture';
 export * from './mounts';
 export * from './debootstrap-image';
+export * from './run-container-flow';
