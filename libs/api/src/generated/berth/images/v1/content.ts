@@ -1386,7 +1386,8 @@ export const ContentService = {
    * Write uploads a blob. The first message carries the ref and the expected digest and size; data
    * messages follow; the stream's end commits: the blob is verified and becomes visible, or the call fails
    * with FAILED_PRECONDITION (digest or size mismatch) and nothing is stored under the digest. A write that
-   * breaks off keeps its bytes under the ref and can resume from Status(ref).offset.
+   * breaks off (cancelled, or ended short of a known expected_size, also FAILED_PRECONDITION) keeps its bytes
+   * under the ref and can resume from Status(ref).offset. ABORTED while another call writes the same ref.
    */
   write: {
     path: "/berth.images.v1.Content/Write" as const,
@@ -1418,7 +1419,7 @@ export const ContentService = {
     responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
     responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
   },
-  /** Delete removes a blob. FAILED_PRECONDITION while an image references it. */
+  /** Delete removes a blob. FAILED_PRECONDITION while an image references it or an import/pull holds it. */
   delete: {
     path: "/berth.images.v1.Content/Delete" as const,
     requestStream: false as const,
@@ -1441,14 +1442,15 @@ export interface ContentServer extends UntypedServiceImplementation {
    * Write uploads a blob. The first message carries the ref and the expected digest and size; data
    * messages follow; the stream's end commits: the blob is verified and becomes visible, or the call fails
    * with FAILED_PRECONDITION (digest or size mismatch) and nothing is stored under the digest. A write that
-   * breaks off keeps its bytes under the ref and can resume from Status(ref).offset.
+   * breaks off (cancelled, or ended short of a known expected_size, also FAILED_PRECONDITION) keeps its bytes
+   * under the ref and can resume from Status(ref).offset. ABORTED while another call writes the same ref.
    */
   write: handleClientStreamingCall<WriteContentRequest, WriteContentResponse>;
   /** Status tells how many bytes of an unfinished write (by ref) are held. NOT_FOUND when none is. */
   status: handleUnaryCall<WriteStatusRequest, WriteStatusResponse>;
   /** Abort drops an unfinished write and its bytes. */
   abort: handleUnaryCall<AbortWriteRequest, Empty>;
-  /** Delete removes a blob. FAILED_PRECONDITION while an image references it. */
+  /** Delete removes a blob. FAILED_PRECONDITION while an image references it or an import/pull holds it. */
   delete: handleUnaryCall<DeleteContentRequest, Empty>;
 }
 
@@ -1493,7 +1495,8 @@ export interface ContentClient extends Client {
    * Write uploads a blob. The first message carries the ref and the expected digest and size; data
    * messages follow; the stream's end commits: the blob is verified and becomes visible, or the call fails
    * with FAILED_PRECONDITION (digest or size mismatch) and nothing is stored under the digest. A write that
-   * breaks off keeps its bytes under the ref and can resume from Status(ref).offset.
+   * breaks off (cancelled, or ended short of a known expected_size, also FAILED_PRECONDITION) keeps its bytes
+   * under the ref and can resume from Status(ref).offset. ABORTED while another call writes the same ref.
    */
   write(
     callback: (error: ServiceError | null, response: WriteContentResponse) => void,
@@ -1540,7 +1543,7 @@ export interface ContentClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Empty) => void,
   ): ClientUnaryCall;
-  /** Delete removes a blob. FAILED_PRECONDITION while an image references it. */
+  /** Delete removes a blob. FAILED_PRECONDITION while an image references it or an import/pull holds it. */
   delete(
     request: DeleteContentRequest,
     callback: (error: ServiceError | null, response: Empty) => void,
