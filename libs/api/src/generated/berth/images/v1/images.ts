@@ -147,8 +147,9 @@ export interface ImportOptions {
   /** "auto" (or empty): detect docker-archive or OCI layout; "rootfs": a plain root filesystem tarball. */
   format: string;
   /**
-   * Name to give the image: required for "rootfs", used for an OCI layout entry without a name, and
-   * otherwise added as an extra tag.
+   * Name to give the image: required for "rootfs"; for an OCI layout entry named only by a tag
+   * (org.opencontainers.image.ref.name "v1", as umoci writes) the repository the tag belongs to; the name of
+   * an entry without any; otherwise an extra tag.
    */
   name: string;
   /** For "rootfs": Dockerfile-like config changes, e.g. "CMD [\"sh\"]", "ENV A=b", "WORKDIR /x". */
