@@ -82,7 +82,7 @@ export async function ps(f: PsFlags): Promise<number> {
     Status: c.status,
     State: c.state,
     Ports: c.ports.join(', '),
-    Names: c.names.join(','),
+    Names: c.names.map((n) => n.replace(/^\//, '')).join(','),
     Labels: Object.entries(c.labels).map(([k, v]) => `${k}=${v}`).join(','),
     Size: humanSize(Number(c.sizeRw)),
   }));

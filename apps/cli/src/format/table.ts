@@ -42,7 +42,7 @@ export function binarySize(bytes: number): string {
 
 /** Docker's HumanDuration: "Less than a second", "3 seconds", "About a minute", "2 hours", ... */
 export function humanDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
+  const s = Math.floor(ms / 1000);
   if (s < 1) return 'Less than a second';
   if (s === 1) return '1 second';
   if (s < 60) return `${s} seconds`;

@@ -75,7 +75,7 @@ export function parsePublish(value: string): PortSpec[] {
     rest = rest.slice(end + 2);
   }
   const parts = rest.split(':');
-  if (parts.length > 3 || parts.some((p, i) => p === '' && !(parts.length === 2 && i === 0))) throw new UsageError(`invalid port "${value}": use [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/tcp|udp]`);
+  if (parts.length > 3 || parts.some((p, i) => p === '' && !(parts.length === 3 && i === 1))) throw new UsageError(`invalid port "${value}": use [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/tcp|udp]`);
   if (parts.length === 3) hostIp = parts.shift()!;
   if (hostIp && !/^[\d.]+$|^[0-9a-f:]+$/i.test(hostIp)) throw new UsageError(`invalid port "${value}": "${hostIp}" is not an IP address`);
   const ctr = range(parts.pop()!, 'container port', value, false);

@@ -1,0 +1,72 @@
+// The seed story through the real CLI binary against the real services: load, run, exit codes, --rm.
+import { cleanContainers, startWorld, type World } from './harness';
+
+let w: World;
+
+beforeAll(async () => {
+  w = await startWorld();
+  const load = await w.berth(['load', '-i', w.archive]);
+  expect(load).toMatchObject({ code: 0, stderr: '' });
+  expect(load.stdout).toContain('Loaded image: busybox:latest');
+}, 60_000);
+
+afterEach(() => cleanContainers(w));
+afterAll(() => w?.teardown());
+
+describe('berth run', () => {
+  it('run --rm busybox echo hi prints hi, exits 0 and leaves no container or snapshot', async () => {
+    const r = await w.berth(['run', '--rm', 'busybox', 'echo', 'hi']);
+    expect(r).toEqual({ code: 0, stdout: 'hi\n', stderr: '' });
+  });
+
+  it("passes the container's exit code through", async () => {
+    const r = await w.berth(['run', '--rm', 'busybox', 'sh', '-c', 'echo oops >&2; exit 3']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe('oops\n');
+  });
+
+  it('a command that does not exist exits 127 with one error line', async () => {
+    const r = await w.berth(['run', '--rm', 'busybox', 'no-such-command']);
+    expect(r.code).toBe(127);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^Error: .*no-such-command/);
+  });
+
+  it('a file that is not executable exits 126', async () => {
+    const r = await w.berth(['run', '--rm', 'busybox', '/etc/passwd']);
+    expect(r.code).toBe(126);
+    expect(r.stderr).toMatch(/^Error: /);
+  });
+
+  it('an unknown image exits 125 with a clear message', async () => {
+    const r = await w.berth(['run', '--rm', 'nosuchimage', 'true']);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toBe('Error: no such image: nosuchimage (load it with "berth load -i FILE" or pull it)\n');
+  });
+
+  it('-i forwards stdin to the container and closes it at EOF', async () => {
+    const r = await w.berth(['run', '--rm', '-i', 'busybox', 'sh', '-c', 'tr a-z A-Z'], { input: 'hello\n' });
+    expect(r).toEqual({ code: 0, stdout: 'HELLO\n', stderr: '' });
+  });
+
+  it('-e, --env-file, -w, -u, --entrypoint, --hostname reach the process', async () => {
+    const fs = await import('node:fs');
+    const envFile = `${w.root}/env.list`;
+    fs.writeFileSync(envFile, '# comment\nFROM_FILE=yes\n\n');
+    const r = await w.berth(['run', '--rm', '-e', 'A=1', '--env-file', envFile, '-w', '/tmp', '-u', '1000:1000', '--hostname', 'box1',
+      '--entrypoint', '/bin/sh', 'busybox', '-c', 'echo $A $FROM_FILE $(pwd) $(id -u):$(id -g) $(hostname)']);
+    expect(r).toEqual({ code: 0, stdout: '1 yes /tmp 1000:1000 box1\n', stderr: '' });
+  });
+
+  it('create then start -a runs the created container and returns its exit code', async () => {
+    const c = await w.berth(['create', '--name', 'later', 'busybox', 'sh', '-c', 'echo started; exit 4']);
+    expect(c.code).toBe(0);
+    expect(c.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    const s = await w.berth(['start', '-a', 'later']);
+    expect(s).toEqual({ code: 4, stdout: 'started\n', stderr: '' });
+    // An exited container starts again, and its log keeps both runs.
+    expect((await w.berth(['start', '-a', 'later'])).code).toBe(4);
+    const logs = await w.berth(['logs', 'later']);
+    expect(logs.stdout).toBe('started\nstarted\n');
+  });
+});
