@@ -65,6 +65,8 @@ export interface Entry {
   restartTimer?: NodeJS.Timeout;
   /** Inside start: an exit seen now is handled once start has recorded the run. */
   starting: boolean;
+  /** A runtime call is in flight whose event must come first: exits seen now wait for it. */
+  holdExits: boolean;
   exitPending: boolean;
 }
 
@@ -214,7 +216,7 @@ export class ContainerManager implements RunnerHost {
         fs.writeFileSync(p.configCopy, JSON.stringify(spec, null, 2));
         const s = { ctr, facts: { ...NO_FACTS } };
         this.store.insert(s);
-        this.entries.set(id, { s, cleanup: Promise.resolve(), starting: false, exitPending: false });
+        this.entries.set(id, { s, cleanup: Promise.resolve(), starting: false, holdExits: false, exitPending: false });
       } catch (err) {
         fs.rmSync(p.dir, { recursive: true, force: true });
         throw err;
@@ -321,8 +323,11 @@ export class ContainerManager implements RunnerHost {
     await runtime.kill(e.s.ctr.id, sig);
     if (ending && e.s.ctr.state!.status === 'paused') {
       await runtime.resume(e.s.ctr.id).catch(() => undefined);
-      e.s.ctr.state!.status = 'running';
-      this.save(e);
+      // The thawed process may have died and its exit been recorded meanwhile: only a still-paused state moves.
+      if (e.s.ctr.state!.status === 'paused') {
+        e.s.ctr.state!.status = 'running';
+        this.save(e);
+      }
     }
   }
 
@@ -361,6 +366,8 @@ export class ContainerManager implements RunnerHost {
       if (st.status === 'paused') throw new PausedError(e.s.ctr.id);
       if (st.status !== 'running') throw new NotRunningError(e.s.ctr.id, st.status);
       await this.runtimeOf(e).pause(e.s.ctr.id);
+      // It may have exited (and that been recorded) while the runtime froze it.
+      if (st.status !== 'running') throw new NotRunningError(e.s.ctr.id, st.status);
       st.status = 'paused';
       this.save(e);
       this.publish('container.pause', e);
@@ -371,10 +378,13 @@ export class ContainerManager implements RunnerHost {
     return this.locked(ref, async (e) => {
       const st = e.s.ctr.state!;
       if (st.status !== 'paused') throw new NotPausedError(e.s.ctr.id);
-      await this.runtimeOf(e).resume(e.s.ctr.id);
-      st.status = 'running';
-      this.save(e);
-      this.publish('container.unpause', e);
+      // A signal queued while frozen may end it at once: its die event comes after this unpause.
+      await this.runner.holdingExits(e, async () => {
+        await this.runtimeOf(e).resume(e.s.ctr.id);
+        st.status = 'running';
+        this.save(e);
+        this.publish('container.unpause', e);
+      });
     });
   }
 

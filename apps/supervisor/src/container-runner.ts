@@ -273,11 +273,25 @@ export class ContainerRunner {
     const e = this.h.entries.get(id);
     if (!e || this.h.closed) return;
     if (!fs.existsSync(this.h.layout.paths(id).exitFile)) return;
-    if (e.starting) {
+    if (e.starting || e.holdExits) {
       e.exitPending = true;
       return;
     }
     if (ACTIVE.has(e.s.ctr.state!.status)) this.handleExit(id);
+  }
+
+  /** Runs a runtime call whose event must come before an exit it may cause (resume with a queued signal). */
+  async holdingExits<T>(e: Entry, fn: () => Promise<T>): Promise<T> {
+    e.holdExits = true;
+    try {
+      return await fn();
+    } finally {
+      e.holdExits = false;
+      if (e.exitPending && !e.starting) {
+        e.exitPending = false;
+        this.handleExit(e.s.ctr.id);
+      }
+    }
   }
 
   /** Records an exit from conmon's exit file; publishes oom/die; cleans up; applies the restart policy. */
@@ -363,7 +377,7 @@ export class ContainerRunner {
 
   async readopt(): Promise<void> {
     for (const s of this.h.store.all()) {
-      this.h.entries.set(s.ctr.id, { s, cleanup: Promise.resolve(), starting: false, exitPending: false });
+      this.h.entries.set(s.ctr.id, { s, cleanup: Promise.resolve(), starting: false, holdExits: false, exitPending: false });
     }
     this.startWatching();
     for (const e of this.h.entries.values()) {
