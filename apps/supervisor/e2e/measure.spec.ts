@@ -39,15 +39,15 @@ it('create+start+wait of true, in-process (network none)', async () => {
   console.log(`create+start+wait(true): median ${median(total).toFixed(1)} ms (min ${Math.min(...total).toFixed(1)}), remove: median ${median(removeMs).toFixed(1)} ms`);
 });
 
-it('conmon RSS per running container stays under 3 MB; 20 concurrent starts all run', async () => {
-  const ids = await Promise.all(Array.from({ length: 20 }, async () => (await h.mgr.create(h.req(['sleep', '1000'], {}, { init: true }))).id));
+it('conmon RSS per running container stays under 3 MB; 50 concurrent starts all run', async () => {
+  const ids = await Promise.all(Array.from({ length: 50 }, async () => (await h.mgr.create(h.req(['sleep', '1000'], {}, { init: true }))).id));
   const t0 = Date.now();
   await Promise.all(ids.map((id) => h.mgr.start(id)));
   const startAll = Date.now() - t0;
   const running = ids.map((id) => h.mgr.get(id).state!).filter((s) => s.status === 'running');
-  expect(running).toHaveLength(20);
+  expect(running).toHaveLength(50);
   const rss = running.map((s) => rssKb(s.conmonPid));
   for (const r of rss) expect(r).toBeLessThan(3 * 1024);
-  console.log(`20 concurrent starts: ${startAll} ms; conmon VmRSS median ${median(rss)} kB (max ${Math.max(...rss)} kB)`);
+  console.log(`50 concurrent starts: ${startAll} ms; conmon VmRSS median ${median(rss)} kB (max ${Math.max(...rss)} kB)`);
   await Promise.all(ids.map((id) => h.mgr.remove(id, true)));
 });
