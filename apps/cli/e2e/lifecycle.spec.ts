@@ -1,0 +1,130 @@
+// The lifecycle of the seed story through the real CLI: resources read back from inspect and the cgroup,
+// stop sends SIGTERM to PID 1 (a trap in sh), kill -s, ps -a / -l, exec, enter, top, logs, pause, rm -f.
+import * as fs from 'node:fs';
+import { cleanContainers, startWorld, until, type World } from './harness';
+
+let w: World;
+
+beforeAll(async () => {
+  w = await startWorld();
+  expect((await w.berth(['load', '-i', w.archive])).code).toBe(0);
+}, 60_000);
+
+afterEach(() => cleanContainers(w));
+afterAll(() => w?.teardown());
+
+const TRAP = 'trap "echo got TERM; exit 0" TERM; trap "echo got USR1" USR1; echo ready; while true; do sleep 0.1; done';
+
+async function logs(name: string): Promise<string> {
+  return (await w.berth(['logs', name])).stdout;
+}
+
+describe('a detached container', () => {
+  it('run -d --cpu-shares 256 --memory 64m: inspect and the cgroup agree', async () => {
+    const r = await w.berth(['run', '-d', '--name', 'web', '--cpu-shares', '256', '--memory', '64m', 'busybox', 'sleep', '1000']);
+    expect(r.code).toBe(0);
+    const id = r.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const insp = await w.berth(['inspect', '--format', '{{.HostConfig.CpuShares}} {{.HostConfig.Memory}} {{.State.Status}}', 'web']);
+    expect(insp).toEqual({ code: 0, stdout: '256 67108864 running\n', stderr: '' });
+    expect(fs.readFileSync(`/sys/fs/cgroup/cpu/berth/${id}/cpu.shares`, 'utf8').trim()).toBe('256');
+    expect(fs.readFileSync(`/sys/fs/cgroup/memory/berth/${id}/memory.limit_in_bytes`, 'utf8').trim()).toBe(String(64 * 1024 * 1024));
+    // The container's data sits under <root>/supervisor/containers/<full id>.
+    const logPath = (await w.berth(['inspect', '-f', '{{.LogPath}}', id.slice(0, 12)])).stdout.trim();
+    expect(logPath).toBe(`${w.root}/supervisor/containers/${id}/ctr.log`);
+    const pid = Number((await w.berth(['inspect', '-f', '{{.State.Pid}}', 'web'])).stdout);
+    expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toBe('sleep\u00001000\u0000');
+    // update changes the live cgroup.
+    expect((await w.berth(['update', '--memory', '128m', 'web'])).code).toBe(0);
+    expect(fs.readFileSync(`/sys/fs/cgroup/memory/berth/${id}/memory.limit_in_bytes`, 'utf8').trim()).toBe(String(128 * 1024 * 1024));
+  });
+
+  it('stop sends SIGTERM to PID 1, seen by a trap in sh; kill -s sends any signal', async () => {
+    expect((await w.berth(['run', '-d', '--name', 'trap', 'busybox', 'sh', '-c', TRAP])).code).toBe(0);
+    await until(async () => (await logs('trap')).includes('ready'), 10_000, 'ready');
+    expect(await w.berth(['kill', '-s', 'USR1', 'trap'])).toEqual({ code: 0, stdout: 'trap\n', stderr: '' });
+    await until(async () => (await logs('trap')).includes('got USR1'), 10_000, 'USR1 trap');
+    expect((await w.berth(['inspect', '-f', '{{.State.Running}}', 'trap'])).stdout).toBe('true\n');
+    const t0 = Date.now();
+    expect(await w.berth(['stop', '-t', '20', 'trap'])).toEqual({ code: 0, stdout: 'trap\n', stderr: '' });
+    // The trap made it exit at once, long before the grace time would have killed it.
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(await logs('trap')).toBe('ready\ngot USR1\ngot TERM\n');
+    expect((await w.berth(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'trap'])).stdout).toBe('exited 0\n');
+    expect((await w.berth(['wait', 'trap'])).stdout).toBe('0\n');
+  });
+
+  it('ps lists running ones, ps -a the exited too, ps -l the last created, -q only ids', async () => {
+    const a = (await w.berth(['run', '-d', '--name', 'first', 'busybox', 'sleep', '1000'])).stdout.trim();
+    expect((await w.berth(['run', '--name', 'second', 'busybox', 'sh', '-c', 'exit 2'])).code).toBe(2);
+    const ps = await w.berth(['ps']);
+    const lines = ps.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(new RegExp(`^${a.slice(0, 12)}\\s+busybox\\s+"sleep 1000"\\s+.*Up .*first$`));
+    const all = (await w.berth(['ps', '-a', '--format', '{{.Names}} {{.State}}'])).stdout;
+    expect(all).toBe('second exited\nfirst running\n');
+    const last = (await w.berth(['ps', '-l', '--format', '{{.Names}} {{.Status}}'])).stdout;
+    expect(last).toMatch(/^second Exited \(2\) .*ago\n$/);
+    expect((await w.berth(['ps', '-aq'])).stdout.trim().split('\n')).toHaveLength(2);
+    expect((await w.berth(['ps', '-a', '--filter', 'status=exited', '-q'])).stdout.trim().split('\n')).toHaveLength(1);
+    // rm refuses a running container without -f, and removes it with -f.
+    const rm = await w.berth(['rm', 'first']);
+    expect(rm.code).toBe(1);
+    expect(rm.stderr).toMatch(/^Error: .*running.*\n$/);
+    expect(await w.berth(['rm', '-f', 'first', 'second'])).toEqual({ code: 0, stdout: 'first\nsecond\n', stderr: '' });
+    expect((await w.berth(['ps', '-aq'])).stdout).toBe('');
+  });
+
+  it('exec runs in the container (exit code, env, workdir); enter sees its hostname and processes; top lists them', async () => {
+    const id = (await w.berth(['run', '-d', '--name', 'box', '--hostname', 'boxhost', 'busybox', 'sleep', '1000'])).stdout.trim();
+    const ex = await w.berth(['exec', '-e', 'X=1', '-w', '/tmp', 'box', 'sh', '-c', 'echo $X $(pwd) $(hostname); exit 7']);
+    expect(ex).toEqual({ code: 7, stdout: '1 /tmp boxhost\n', stderr: '' });
+    expect((await w.berth(['exec', 'box', 'no-such-cmd'])).code).toBe(127);
+    expect(await w.berth(['exec', '-i', 'box', 'cat'], { input: 'piped\n' })).toEqual({ code: 0, stdout: 'piped\n', stderr: '' });
+    const en = await w.berth(['enter', 'box', 'sh', '-c', 'hostname; ps -o pid,args | awk \'$1 == 1\'; ls /sys/class/net']);
+    expect(en.code).toBe(0);
+    // Its own hostname, PID 1 of its pid namespace, and only its network namespace's loopback.
+    expect(en.stdout).toMatch(/^boxhost\n\s*1 sleep 1000\nlo\n$/);
+    const top = await w.berth(['top', 'box']);
+    expect(top.code).toBe(0);
+    expect(top.stdout.split('\n')[0]).toMatch(/^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
+    expect(top.stdout).toContain('sleep 1000');
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('pause freezes, unpause thaws; logs -t --tail and diff', async () => {
+    expect((await w.berth(['run', '-d', '--name', 'pz', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo line$i; done; touch /made; sleep 1000'])).code).toBe(0);
+    await until(async () => (await logs('pz')).includes('line3'), 10_000, 'output');
+    expect((await w.berth(['pause', 'pz'])).code).toBe(0);
+    expect((await w.berth(['inspect', '-f', '{{.State.Status}}', 'pz'])).stdout).toBe('paused\n');
+    expect((await w.berth(['unpause', 'pz'])).code).toBe(0);
+    expect((await w.berth(['inspect', '-f', '{{.State.Status}}', 'pz'])).stdout).toBe('running\n');
+    expect((await w.berth(['logs', '--tail', '1', 'pz'])).stdout).toBe('line3\n');
+    expect((await w.berth(['logs', '-t', '--tail', '2', 'pz'])).stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z line2\n\d{4}-\d\d-\d\dT[\d:.]+Z line3\n$/);
+    expect((await w.berth(['diff', 'pz'])).stdout).toContain('A /made\n');
+    expect((await w.berth(['rename', 'pz', 'qz'])).code).toBe(0);
+    expect((await w.berth(['ps', '--format', '{{.Names}}'])).stdout).toBe('qz\n');
+  });
+
+  it('events for the container arrive on NATS and come back through events --since/--until', async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const id = (await w.berth(['run', '--name', 'ev', 'busybox', 'true'])).stdout;
+    expect(id).toBe('');
+    expect((await w.berth(['rm', 'ev'])).code).toBe(0);
+    const until = new Date(Date.now() + 1000).toISOString();
+    const ev = await until_(() => w.berth(['events', '--since', since, '--until', until, '--filter', 'container=ev', '--format', '{{.Action}}']));
+    const actions = ev.stdout.trim().split('\n');
+    for (const a of ['create', 'start', 'die', 'destroy']) expect(actions).toContain(a);
+    expect(actions.indexOf('create')).toBeLessThan(actions.indexOf('start'));
+    expect(actions.indexOf('start')).toBeLessThan(actions.indexOf('die'));
+  });
+});
+
+async function until_(fn: () => Promise<{ code: number | null; stdout: string; stderr: string }>) {
+  // The --until time must have passed before the inspector closes the replay.
+  await new Promise((r) => setTimeout(r, 1200));
+  const r = await fn();
+  expect(r.code).toBe(0);
+  return r;
+}
