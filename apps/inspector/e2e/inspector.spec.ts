@@ -157,6 +157,17 @@ test('ps: running by default, -a, -l shows the last exited container, filters, s
 
   const sized = await list(s.client, { last: 1, size: true });
   expect(sized[0]!.sizeRw).toBeGreaterThanOrEqual(300000);
+
+  // Paused: still listed by default, with docker's suffix; inspect says so.
+  await unaryCall(s.stack.containers, 'pause', { id: 'web' });
+  try {
+    await until(async () => (await list(s.client))[0]?.state === 'paused', 5000, 'web to show paused');
+    expect((await list(s.client))[0]!.status).toMatch(/^Up .+ \(Paused\)$/);
+    expect((await inspect(s.client, 'web')).State).toMatchObject({ Status: 'paused', Running: true, Paused: true });
+  } finally {
+    await unaryCall(s.stack.containers, 'resume', { id: 'web' });
+  }
+  expect((await inspect(s.client, 'web')).State).toMatchObject({ Status: 'running', Paused: false });
 });
 
 test('Stats shows memory rising when a process allocates, once and streaming', async () => {
@@ -214,6 +225,17 @@ test('events replayed with since/until match what happened, in order; then live 
     await expect(collect(s.client.events(inspectorV1.EventsRequest.fromPartial(bad)))).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
   }
 
+  // Exec sessions are container events with docker's exec_* actions.
+  const execs = await collect(s.client.events(inspectorV1.EventsRequest.fromPartial({ sinceText: '10m', untilText: '0s', filters: ['container=web', 'event=exec_start'] })));
+  expect(execs.length).toBeGreaterThanOrEqual(1);
+  expect(execs[0]).toMatchObject({ type: 'container', action: 'exec_start', actorAttributes: expect.objectContaining({ name: 'web', execID: expect.any(String) }) });
+
+  // An until in the future: the replay, then live events up to that time, then the end.
+  const t0 = Date.now();
+  const upTo = await collect(s.client.events(inspectorV1.EventsRequest.fromPartial({ since, untilText: String((Date.now() + 1500) / 1000), filters: [`container=${c.id}`] })));
+  expect(upTo.map((e) => e.action)).toEqual(['create', 'start', 'die', 'destroy']);
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(1300);
+
   // Live: nothing replayed, the next create arrives.
   const live = collect(s.client.events(inspectorV1.EventsRequest.fromPartial({ filters: ['type=container', 'event=create'] })), (got) => got.length >= 1);
   await new Promise((r) => setTimeout(r, 500));
@@ -237,4 +259,15 @@ test('answers stay right across a supervisor restart, and a supervisor that is d
   // The inspector itself restarted: same answers.
   await s.restartInspector();
   expect((await list(s.client, { last: 2 })).map((c) => c.names[0])).toEqual(['/late', '/mem']);
+});
+
+test('a change made while NATS was down shows once NATS is back (the view re-reads after a reconnect)', async () => {
+  expect((await list(s.client)).map((c) => c.names[0])).toEqual(['/mem']);
+  await s.stack.nats.stop();
+  // The supervisor records the stop but cannot announce it: the event waits in its outbox.
+  await unaryCall(s.stack.containers, 'kill', { id: 'mem', signal: 'KILL' });
+  await waitExit('mem');
+  await s.stack.nats.start();
+  await until(async () => (await list(s.client)).length === 0, 8000, 'mem to leave the running list');
+  expect((await list(s.client, { last: 1, filters: ['name=mem'] }))[0]!.status).toMatch(/^Exited \(137\)/);
 });
