@@ -1,24 +1,27 @@
 // The content store: blobs by sha256 digest under <stateDir>/blobs/sha256/<hex>. Writes land in
 // <stateDir>/ingest/<sha256(ref)>/data, are hashed while streaming, fsynced, checked against the expected
 // digest and size, and only then renamed into place, so no file under blobs/ ever mismatches its name.
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isDigest } from '@berth/oci';
 import {
   BlobInUseError,
   BlobNotFoundError,
-  DigestMismatchError,
   InvalidDigestArgumentError,
   InvalidWriteError,
   ReadOffsetError,
-  SizeMismatchError,
   WriteLockedError,
   WriteNotFoundError,
   WriteOffsetError,
 } from '../errors';
 import { contentEvent, NO_EVENTS, type EventSink } from '../events';
 import type { MetaDb } from '../meta-db';
+import { ContentWriter } from './content-writer';
+import { Lease } from './lease';
+
+export { ContentWriter } from './content-writer';
+export { Lease } from './lease';
 
 export const READ_CHUNK = 64 * 1024;
 
@@ -63,31 +66,6 @@ interface IngestMeta {
 
 export function refKey(ref: string): string {
   return createHash('sha256').update(ref).digest('hex');
-}
-
-/** Keeps blobs alive while an import or pull that has not yet recorded its image uses them. */
-export class Lease {
-  readonly touched = new Set<string>();
-  readonly created = new Set<string>();
-  private released = false;
-  constructor(private readonly store: ContentStore) {}
-
-  add(digest: string, created: boolean): void {
-    if (this.released) throw new Error('lease already released');
-    if (!this.touched.has(digest)) {
-      this.touched.add(digest);
-      this.store.holdLease(digest);
-    }
-    if (created) this.created.add(digest);
-  }
-
-  /** Drops the lease; blobs this lease created that no image references are removed. */
-  release(): string[] {
-    if (this.released) return [];
-    this.released = true;
-    for (const d of this.touched) this.store.dropLease(d);
-    return this.store.collect([...this.created, ...this.store.takePending(this.touched)]);
-  }
 }
 
 export class ContentStore {
@@ -367,111 +345,3 @@ export class ContentStore {
   }
 }
 
-export class ContentWriter {
-  private done = false;
-
-  constructor(
-    private readonly store: ContentStore,
-    readonly ref: string,
-    private readonly dir: string,
-    private readonly fh: fs.promises.FileHandle | undefined,
-    private readonly hash: Hash,
-    public offset: number,
-    readonly expectedDigest: string | undefined,
-    readonly expectedSize: number,
-    /** True when the blob is stored already: data is read and dropped. */
-    readonly exists: boolean,
-  ) {}
-
-  async write(chunk: Buffer | Uint8Array): Promise<void> {
-    if (this.done) throw new InvalidWriteError(`write "${this.ref}" is finished`);
-    if (this.exists) {
-      this.offset += chunk.length;
-      return;
-    }
-    if (this.expectedSize >= 0 && this.offset + chunk.length > this.expectedSize) {
-      const got = this.offset + chunk.length;
-      await this.discard();
-      throw new SizeMismatchError(`write "${this.ref}"`, this.expectedSize, got);
-    }
-    this.hash.update(chunk);
-    let written = 0;
-    while (written < chunk.length) {
-      const { bytesWritten } = await this.fh!.write(chunk, written, chunk.length - written, this.offset + written);
-      written += bytesWritten;
-    }
-    this.offset += chunk.length;
-  }
-
-  /** Verifies and publishes the blob. On a mismatch the ingest is removed and nothing is stored. */
-  async commit(what = `write "${this.ref}"`): Promise<CommitResult> {
-    if (this.done) throw new InvalidWriteError(`write "${this.ref}" is finished`);
-    if (this.exists) {
-      this.done = true;
-      this.store.releaseRef(this.ref);
-      const size = this.store.info(this.expectedDigest!).size;
-      return { digest: this.expectedDigest!, size, alreadyExisted: true };
-    }
-    const fh = this.fh!;
-    const size = this.offset;
-    const digest = 'sha256:' + this.hash.digest('hex');
-    try {
-      if (this.expectedSize >= 0 && size !== this.expectedSize) throw new SizeMismatchError(what, this.expectedSize, size);
-      if (this.expectedDigest && digest !== this.expectedDigest) throw new DigestMismatchError(what, this.expectedDigest, digest);
-      await fh.sync();
-    } catch (err) {
-      await this.discard();
-      throw err;
-    }
-    await fh.close();
-    this.done = true;
-    const target = this.store.blobPath(digest);
-    let created = false;
-    try {
-      if (!fs.existsSync(target)) {
-        fs.renameSync(path.join(this.dir, 'data'), target);
-        syncDir(path.dirname(target));
-        created = true;
-      }
-      fs.rmSync(this.dir, { recursive: true, force: true });
-    } catch (err) {
-      // Out of disk or similar: nothing half-done may stay under the digest or the ref.
-      if (created) fs.rmSync(target, { force: true });
-      fs.rmSync(this.dir, { recursive: true, force: true });
-      this.store.releaseRef(this.ref);
-      throw err;
-    }
-    this.store.finishCommit(this.ref, digest, size, created);
-    return { digest, size, alreadyExisted: !created };
-  }
-
-  /** Ends the call but keeps the bytes under the ref so the write can resume. */
-  async suspend(): Promise<void> {
-    if (this.done) return;
-    this.done = true;
-    if (this.fh) {
-      await this.fh.sync().catch(() => undefined);
-      await this.fh.close().catch(() => undefined);
-    }
-    this.store.releaseRef(this.ref);
-  }
-
-  /** Ends the write and drops its bytes. */
-  async discard(): Promise<void> {
-    if (!this.done) {
-      this.done = true;
-      await this.fh?.close().catch(() => undefined);
-      this.store.releaseRef(this.ref);
-    }
-    fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-function syncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
