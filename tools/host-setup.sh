@@ -13,7 +13,7 @@ die() { echo "host-setup: error: $*" >&2; exit 1; }
 [ "$(uname -s)" = Linux ] || die "berth needs Linux"
 
 # Debian packages berth uses at run time and in its tests.
-PACKAGES="nats-server crun runc conmon catatonit tini containernetworking-plugins iptables iproute2 busybox-static \
+PACKAGES="nats-server crun runc conmon catatonit tini containernetworking-plugins iptables iproute2 busybox-static attr libcap2-bin \
 skopeo umoci docker-registry util-linux procps ${BERTH_SETUP_EXTRA_PACKAGES:-}"
 missing=()
 for p in $PACKAGES; do
