@@ -3,6 +3,7 @@
 // and a writable snapshot prepared by rootfs; the container created and started by the supervisor, with the
 // snapshot key equal to the container id (as the SDK does). Test-only: the CLI's SDK lives in libs/client.
 import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { containersV1, imagesV1, snapshotsV1 } from '@berth/api';
 import { startNatsServer, type NatsServerHandle } from './nats-server';
@@ -35,8 +36,15 @@ export interface BerthStack {
   stop(): Promise<void>;
 }
 
+export interface StackOptions {
+  /** Extra environment for every service. */
+  env?: Record<string, string>;
+  /** The services to spawn (default image-store, rootfs, supervisor); a test may serve one itself at <runDir>/<name>.sock. */
+  services?: string[];
+}
+
 /** Starts NATS and the image-store, rootfs and supervisor processes (built dist/main.js) on a temp root. */
-export async function startBerthStack(opts: { env?: Record<string, string> } = {}): Promise<BerthStack> {
+export async function startBerthStack(opts: StackOptions = {}): Promise<BerthStack> {
   const nats = await startNatsServer();
   const dirs = tempBerthDirs('berth-stack-');
   const procs = new Map<string, ServiceProcess>();
@@ -68,14 +76,15 @@ export async function startBerthStack(opts: { env?: Record<string, string> } = {
     },
   };
   try {
-    await Promise.all(['image-store', 'rootfs', 'supervisor'].map((s) => stack.spawn(s)));
+    await Promise.all((opts.services ?? ['image-store', 'rootfs', 'supervisor']).map((s) => stack.spawn(s)));
   } catch (err) {
     await stack.stop();
     throw err;
   }
-  stack.images = new imagesV1.ImagesClient(procs.get('image-store')!.target, creds);
-  stack.snapshots = new snapshotsV1.SnapshotsClient(procs.get('rootfs')!.target, creds);
-  stack.containers = new containersV1.ContainersClient(procs.get('supervisor')!.target, creds);
+  const target = (service: string) => 'unix://' + path.join(dirs.runDir, `${service}.sock`);
+  stack.images = new imagesV1.ImagesClient(target('image-store'), creds);
+  stack.snapshots = new snapshotsV1.SnapshotsClient(target('rootfs'), creds);
+  stack.containers = new containersV1.ContainersClient(target('supervisor'), creds);
   return stack;
 }
 
