@@ -16,6 +16,7 @@ import { checkId, checkName, generateName, newContainerId } from './names';
 import type { NetworkProvider } from './network/network-provider';
 import { buildSpec, linuxResources, readHostHardLimits, validateConfig } from './oci/spec';
 import { OciRuntime } from './runtime/oci-runtime';
+import { portRequests } from './port-requests';
 import { parseSignal } from './signals';
 import { ContainerStore, NO_FACTS, type StoredContainer } from './store/container-store';
 
@@ -186,6 +187,7 @@ export class ContainerManager implements RunnerHost {
       const owner = this.nameOwner(name);
       if (owner) throw new NameInUseError(name, owner);
       validateConfig(req.config, req.hostConfig);
+      portRequests(req.config, req.hostConfig);
       if (req.rootfs.length === 0) throw new InvalidConfigError('no rootfs mounts given: prepare a snapshot first');
       for (const v of req.hostConfig.volumes) if (!fs.existsSync(v.source)) throw new VolumeSourceMissingError(v.source);
       const p = this.layout.paths(id);

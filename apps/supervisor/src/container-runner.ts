@@ -15,6 +15,7 @@ import type { KeyedMutex } from './keyed-mutex';
 import type { ContainerPaths, Layout } from './layout';
 import type { NetworkSetup } from './network/network-provider';
 import { buildSpec, resolveUser } from './oci/spec';
+import { portRequests } from './port-requests';
 import { nextRestartDelay } from './restart-policy';
 import { isConmonAlive, launchConmon, moveToConmonCgroup, readPidFile } from './runtime/conmon';
 import { mountRootfs, umountAll } from './runtime/mounts';
@@ -101,6 +102,7 @@ export class ContainerRunner {
     for (const f of [p.exitFile, p.persistExit, p.persistOom, p.bundleOom]) fs.rmSync(f, { force: true });
     for (const v of hc.volumes) if (!fs.existsSync(v.source)) throw new VolumeSourceMissingError(v.source);
     const runtime = this.h.runtimeOf(e);
+    const ports = portRequests(ctr.config!, hc);
     e.starting = true;
     e.exitPending = false;
     try {
@@ -111,7 +113,7 @@ export class ContainerRunner {
         e.s.facts.mounted ? Promise.resolve() : mountRootfs(ctr.rootfs, p.rootfs).then(() => (e.s.facts.mounted = true)),
         this.h.opts.network.setup({
           containerId: ctr.id, name: ctr.name, hostname: ctr.config!.hostname, network,
-          ports: hc.ports.map((b) => ({ hostIp: b.hostIp, hostPort: b.hostPort, containerPort: b.containerPort, protocol: b.protocol === 'udp' ? 'udp' : 'tcp' })),
+          ports,
         }).then((s) => {
           e.s.facts.networkUp = true;
           return s;
