@@ -126,6 +126,11 @@ describe('image-store service (e2e)', () => {
     expect(tagged.name).toBe('localhost:5000/bb:v1');
     await h.waitForEvent((e) => e.topic === 'image.tag' && e.subjectId === 'localhost:5000/bb:v1');
     expect((await get('localhost:5000/bb:v1')).resolved!.names.sort()).toEqual(['docker.io/library/busybox:latest', 'localhost:5000/bb:v1']);
+    const list = (filter: string) =>
+      h.unary<imagesV1.ListImagesRequest, imagesV1.ListImagesResponse>(h.images, 'list', { filter }).then((r) => r.images.map((i) => i.image!.name).sort());
+    expect(await list('localhost:5000/')).toEqual(['localhost:5000/bb:v1']);
+    expect(await list('busybox')).toEqual(['docker.io/library/busybox:latest', 'docker.io/library/busybox:skopeo']);
+    expect(await list('busybox:skopeo')).toEqual(['docker.io/library/busybox:skopeo']);
     await expect(del(busybox.configDigest)).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
     await expect(h.unary(h.images, 'tag', { source: 'busybox', target: 'Bad Name' })).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
