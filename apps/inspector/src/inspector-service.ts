@@ -195,9 +195,13 @@ export class InspectorService {
     while (stream && !signal?.aborted) {
       await sleep(this.opts.statsIntervalMs ?? 1000, signal);
       if (signal?.aborted) break;
-      // Named containers stay (with their last figures gone to zero when they stop); "all" follows the running set.
-      targets = ids.length === 0 ? await this.statsTargets([]) : (await Promise.all(targets.map((c) => this.view.fetch(c.id)))).filter((c): c is containersV1.Container => !!c);
-      await emit(this.sampleAll(targets.filter((c) => RUNNING.has(c.state!.status))));
+      // "All" follows the running set; named ones drop out when they stop. The view (kept by events) says
+      // which: no call to the supervisor per container per tick.
+      await this.view.refresh();
+      const now = new Map(this.view.all().map((c) => [c.id, c]));
+      targets = ids.length === 0 ? [...now.values()] : targets.map((c) => now.get(c.id)).filter((c): c is containersV1.Container => !!c);
+      targets = targets.filter((c) => RUNNING.has(c.state!.status));
+      await emit(this.sampleAll(targets));
     }
   }
 
