@@ -66,7 +66,9 @@ export function createOptions(image: string, command: string[], f: ContainerFlag
       labels: parseLabels(f.label ?? []),
       tty: !!f.tty,
       openStdin: !!f.interactive,
-      stdinOnce: !!f.interactive && !f.detach,
+      // As docker: stdin closes when the first client's input ends, except with a TTY (ctrl-d is the EOF
+      // there), so that ctrl-p ctrl-q and a later attach keep typing into the same shell.
+      stdinOnce: !!f.interactive && !f.detach && !f.tty,
       ...(f.stopSignal ? { stopSignal: f.stopSignal } : {}),
       ...(f.stopTimeout !== undefined ? { stopTimeout: parseIntFlag(f.stopTimeout, '--stop-timeout', -1) } : {}),
       exposedPorts: [...(f.expose ?? []), ...ports.map((p) => `${p.containerPort}/${p.protocol}`)],
