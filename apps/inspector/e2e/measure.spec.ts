@@ -1,9 +1,10 @@
 // Figures for the report (printed): Inspect and List (ps) latency over gRPC with many sleeping containers
 // present (network none), and one Stats sample of them all. Correctness is asserted; timing is printed only
 // (a shared 2-core machine is noisy). BERTH_INSPECTOR_MEASURE_N sets the count (default 40).
+import { execFileSync } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
 import { inspectorV1 } from '@berth/api';
-import { removeContainer, runContainer } from '@berth/testing';
+import { REPO_ROOT, removeContainer, runContainer } from '@berth/testing';
 import { collect, inspect, leftovers, list, startInspectorStack, type InspectorStack } from './harness';
 
 jest.setTimeout(170_000);
@@ -59,8 +60,18 @@ test(`inspect and ps latency with ${N} sleeping containers`, async () => {
   expect(stats[0]!.stats).toHaveLength(N);
   const [top, topMs] = await timed(() => new Promise<inspectorV1.TopResponse>((resolve, reject) => s.client.top({ id: 'sleeper-0', psArgs: [] }, (e: grpc.ServiceError | null, r?: inspectorV1.TopResponse) => (e ? reject(e) : resolve(r!)))));
   expect(top.processes).toHaveLength(1);
+  // What a one-shot client process pays (node start, grpc-js load, connect, one call), as a CLI would.
+  const script = `const g=require('@grpc/grpc-js');const {inspectorV1}=require('@berth/api');const c=new inspectorV1.InspectorClient(process.argv[1],g.credentials.createInsecure());c.list({all:false,last:0,filters:[],size:false},(e,r)=>{if(e)process.exit(1);process.stdout.write(String(r.containers.length));c.close();});`;
+  const processMs: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t = process.hrtime.bigint();
+    const out = execFileSync(process.execPath, ['-e', script, s.stack.procs.get('inspector')!.target], { cwd: REPO_ROOT, encoding: 'utf8' });
+    processMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+    expect(out).toBe(String(N));
+  }
   console.log(
     [
+      `one-shot client process doing ps (node start + grpc-js + call): median ${median(processMs).toFixed(0)} ms`,
       `${N} containers created+started through image-store/rootfs/supervisor in ${(startMs / 1000).toFixed(1)} s`,
       `ps (running): median ${median(psMs).toFixed(2)} ms, p90 ${p90(psMs).toFixed(2)} ms`,
       `ps -a: median ${median(psAllMs).toFixed(2)} ms`,

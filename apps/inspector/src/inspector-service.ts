@@ -229,6 +229,8 @@ export class InspectorService {
       for await (const stored of this.opts.events.replay(replay)) {
         const t = stored.envelope.time?.getTime() ?? 0;
         if (until && t > until.getTime()) break;
+        // JetStream starts at the stored time; the event's own time (docker's) may be a little earlier.
+        if (since && t < since.getTime()) continue;
         const m = toEventMessage(stored.envelope, stored.sequence, envelopeToJson(stored.envelope));
         if (eventMatches(m, filters)) await emit(m);
         if (ac.signal.aborted) break;
