@@ -20,7 +20,7 @@ export interface World {
   nats: NatsServerHandle;
   services: ServiceProcess[];
   /** Runs `berth ARGS` to its end (stdin from `input`, or closed). */
-  berth(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<CliResult>;
+  berth(args: string[], opts?: { input?: string | Buffer; timeoutMs?: number }): Promise<CliResult>;
   /** The busybox docker-archive written to a temp file. */
   archive: string;
   teardown(): Promise<void>;
@@ -48,7 +48,7 @@ export async function startWorld(): Promise<World> {
     // No CNI network in the supervisor's main yet: every test container runs with --network none.
     BERTH_DEFAULT_NETWORK: 'none',
   };
-  const berth = (args: string[], opts: { input?: string; timeoutMs?: number } = {}) =>
+  const berth = (args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}) =>
     new Promise<CliResult>((resolve, reject) => {
       const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
