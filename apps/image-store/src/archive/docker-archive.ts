@@ -4,7 +4,7 @@
 import { MediaType, sha256Digest, type Compression, type Descriptor, type ImageManifest } from '@berth/oci';
 import type { ContentStore, Lease } from '../content/content-store';
 import { ArchiveDigestError, InvalidArchiveError, MissingBlobError } from '../errors';
-import { normaliseName, type Images } from '../images/images';
+import { danglingName, normaliseName, type Images } from '../images/images';
 import { parseConfig, parseJson } from '../images/manifests';
 import type { ImageCandidate } from './image-candidate';
 import type { StagedArchive } from './stage-archive';
@@ -88,7 +88,7 @@ export async function readDockerArchive(staged: StagedArchive, content: ContentS
       names = (top && repos.get(top)) || [];
     }
     if (extraName) names = [...names, extraName];
-    if (!names.length) throw new InvalidArchiveError(`${what} has no RepoTags; give the image a name in the import options`);
+    if (!names.length) names = [danglingName(digest)];
     out.push({ names: [...new Set(names.map(normaliseName))], target, resolution: images.resolve(target), layerInfo });
   }
   return out;

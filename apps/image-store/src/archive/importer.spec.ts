@@ -119,6 +119,22 @@ describe('Importer (in-process)', () => {
     expect(t.store.images.get('legacy/app:v1').resolved.diffIds).toEqual([a.layers[0]!.diffId]);
   });
 
+  it('records an image without any name as berth-dangling@<manifest digest>, found by id', async () => {
+    const img = await buildImage({ name: 'ignored:1', layers: [[{ type: 'file', path: 'd', content: 'dangling' }]] });
+    const archive = await packTar([
+      { type: 'file', path: 'l/layer.tar', content: img.layers[0]!.tar },
+      { type: 'file', path: 'c.json', content: img.config },
+      { type: 'file', path: 'manifest.json', content: JSON.stringify([{ Config: 'c.json', RepoTags: null, Layers: ['l/layer.tar'] }]) },
+    ]);
+    const res = await load(archive);
+    expect(res.images[0]!.name).toBe(`docker.io/library/berth-dangling@${res.images[0]!.target.digest}`);
+    expect(t.store.images.get(img.configDigest.slice(7, 20)).image.name).toBe(res.images[0]!.name);
+    // Naming it later and removing the dangling record keeps the image.
+    t.store.images.tag(img.configDigest, 'named:1');
+    t.store.images.delete(res.images[0]!.name);
+    expect(t.store.images.get('named:1').resolved.id).toBe(img.configDigest);
+  });
+
   it('moves a name to a new image and collects what the old one alone used', async () => {
     const one = await buildImage({ name: 'moving:1', layers: [[{ type: 'file', path: 'v', content: '1' }]] });
     const two = await buildImage({ name: 'moving:1', layers: [[{ type: 'file', path: 'v', content: '2' }]] });

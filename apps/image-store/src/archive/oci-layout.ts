@@ -4,7 +4,7 @@
 import { parseReference, type Descriptor } from '@berth/oci';
 import type { ContentStore } from '../content/content-store';
 import { ArchiveDigestError, InvalidArchiveError } from '../errors';
-import { normaliseName, type Images } from '../images/images';
+import { danglingName, normaliseName, type Images } from '../images/images';
 import { parseIndex, parseJson } from '../images/manifests';
 import type { ImageCandidate } from './image-candidate';
 import type { StagedArchive } from './stage-archive';
@@ -39,9 +39,8 @@ export function readOciLayout(staged: StagedArchive, content: ContentStore, imag
   if (!index.manifests.length) throw new InvalidArchiveError('index.json lists no manifests');
   const byDigest = new Map([...staged.files.values()].map((f) => [f.digest, f]));
   const out: ImageCandidate[] = [];
-  for (const [i, d] of index.manifests.entries()) {
-    const name = entryName(d, extraName);
-    if (!name) throw new InvalidArchiveError(`index.json manifest ${i} (${d.digest}) has no image name; give one in the import options`);
+  for (const d of index.manifests) {
+    const name = entryName(d, extraName) ?? danglingName(d.digest);
     if (!byDigest.has(d.digest) && !content.has(d.digest)) throw new InvalidArchiveError(`index.json names ${d.digest}, which is not in the archive`);
     const target: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
     const resolution = images.resolve(target);

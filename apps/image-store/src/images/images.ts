@@ -57,6 +57,16 @@ export interface UsageReport {
   images: { id: string; names: string[]; size: number; uniqueSize: number; sharedSize: number }[];
 }
 
+/**
+ * Images without a name (docker save by id) are recorded as "berth-dangling@<manifest digest>", as moby's
+ * containerd store does with "moby-dangling": every record has a name; tools print these as <none>.
+ */
+export const DANGLING_REPOSITORY = 'docker.io/library/berth-dangling';
+
+export function danglingName(manifestDigest: string): string {
+  return `${DANGLING_REPOSITORY}@${manifestDigest}`;
+}
+
 /** A name as berth stores it, or INVALID_ARGUMENT naming what is wrong with it. */
 export function normaliseName(input: string): string {
   try {
