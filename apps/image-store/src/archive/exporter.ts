@@ -86,7 +86,7 @@ export class Exporter {
   private async writeDocker(pack: tar.Pack, details: { ref: string; detail: ImageDetail }[]): Promise<void> {
     const written = new Set<string>();
     const manifest: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
-    for (const { ref, detail } of details) {
+    for (const { detail } of details) {
       const r = detail.resolved;
       const configName = `${r.config.digest.slice(7)}.json`;
       if (!written.has(configName)) {
@@ -102,7 +102,7 @@ export class Exporter {
         await this.addBlob(pack, name, l.digest, l.size, true);
       }
       // An export by id carries every name of the image; an export by name carries that name.
-      const byName = this.isName(ref, detail);
+      const byName = detail.byName === true;
       const tags = (byName ? [detail.image.name] : r.names).filter((n) => !parseReference(n).digest).map(familiarName);
       manifest.push({ Config: configName, RepoTags: tags, Layers: layers });
     }
@@ -113,14 +113,14 @@ export class Exporter {
     await this.addBuffer(pack, 'oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
     const written = new Set<string>();
     const manifests: Descriptor[] = [];
-    for (const { ref, detail } of details) {
+    for (const { detail } of details) {
       const blobs = [detail.image.target, detail.resolved.manifest, detail.resolved.config, ...detail.resolved.layers];
       for (const b of blobs) {
         if (written.has(b.digest)) continue;
         written.add(b.digest);
         await this.addBlob(pack, `blobs/sha256/${b.digest.slice(7)}`, b.digest, b.size);
       }
-      const names = this.isName(ref, detail) ? [detail.image.name] : detail.resolved.names;
+      const names = detail.byName ? [detail.image.name] : detail.resolved.names;
       for (const n of names) {
         const parsed = parseReference(n);
         const annotations: Record<string, string> = { 'io.containerd.image.name': n };
@@ -131,9 +131,5 @@ export class Exporter {
     }
     const index = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests };
     await this.addBuffer(pack, 'index.json', Buffer.from(JSON.stringify(index)));
-  }
-
-  private isName(_ref: string, detail: ImageDetail): boolean {
-    return detail.byName === true;
   }
 }
