@@ -5,6 +5,13 @@ import { summariseFailure } from './helpers';
 describe('a service started with bad configuration', () => {
   let nats: NatsServerHandle;
   let dirs: ReturnType<typeof tempBerthDirs>;
+  // Every process a test starts is stopped after it, pass or fail.
+  const started: ReturnType<typeof spawnService>[] = [];
+  const spawn = (opts: Parameters<typeof spawnService>[0]) => {
+    const p = spawnService(opts);
+    started.push(p);
+    return p;
+  };
 
   beforeAll(async () => {
     nats = await startNatsServer();
@@ -12,7 +19,10 @@ describe('a service started with bad configuration', () => {
   beforeEach(() => {
     dirs = tempBerthDirs();
   });
-  afterEach(() => dirs.cleanup());
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((p) => p.stop('SIGKILL')));
+    dirs.cleanup();
+  });
   afterAll(async () => {
     await nats.dispose();
   });
@@ -23,7 +33,7 @@ describe('a service started with bad configuration', () => {
   }
 
   it('refuses an unwritable state root', async () => {
-    const proc = spawnService({ service: 'image-store', root: '/proc/berth-cannot-be-here', runDir: dirs.runDir, natsUrl: nats.url });
+    const proc = spawn({ service: 'image-store', root: '/proc/berth-cannot-be-here', runDir: dirs.runDir, natsUrl: nats.url });
     const f = await failure(proc);
     expect(f.code).toBe(1);
     expect(f.hasStack).toBe(false);
@@ -31,9 +41,9 @@ describe('a service started with bad configuration', () => {
   });
 
   it('refuses a socket path a live server holds, and leaves that server running', async () => {
-    const first = spawnService({ service: 'rootfs', root: dirs.root, runDir: dirs.runDir, natsUrl: nats.url });
+    const first = spawn({ service: 'rootfs', root: dirs.root, runDir: dirs.runDir, natsUrl: nats.url });
     await waitHealthy(first);
-    const second = spawnService({ service: 'rootfs', root: dirs.root + '-2', runDir: dirs.runDir, natsUrl: nats.url });
+    const second = spawn({ service: 'rootfs', root: dirs.root + '-2', runDir: dirs.runDir, natsUrl: nats.url });
     const f = await failure(second);
     expect(f.code).toBe(1);
     expect(f.hasStack).toBe(false);
@@ -44,7 +54,7 @@ describe('a service started with bad configuration', () => {
 
   it('names an unreachable NATS URL', async () => {
     const url = `nats://127.0.0.1:${await freePort()}`;
-    const proc = spawnService({ service: 'inspector', root: dirs.root, runDir: dirs.runDir, natsUrl: url, env: { BERTH_NATS_CONNECT_TIMEOUT_MS: '800' } });
+    const proc = spawn({ service: 'inspector', root: dirs.root, runDir: dirs.runDir, natsUrl: url, env: { BERTH_NATS_CONNECT_TIMEOUT_MS: '800' } });
     const f = await failure(proc);
     expect(f.code).toBe(1);
     expect(f.hasStack).toBe(false);
@@ -53,7 +63,7 @@ describe('a service started with bad configuration', () => {
   });
 
   it('names an unknown flag', async () => {
-    const proc = spawnService({ service: 'supervisor', root: dirs.root, runDir: dirs.runDir, natsUrl: nats.url, args: ['--no-such-flag'] });
+    const proc = spawn({ service: 'supervisor', root: dirs.root, runDir: dirs.runDir, natsUrl: nats.url, args: ['--no-such-flag'] });
     const f = await failure(proc);
     expect(f.code).toBe(1);
     expect(f.lines).toEqual([expect.stringMatching(/^berth supervisor: error: unknown argument "--no-such-flag" \(known: --root, /)]);
