@@ -43,7 +43,7 @@ describe('a service started with bad configuration', () => {
   it('refuses a socket path a live server holds, and leaves that server running', async () => {
     const first = spawn({ service: 'rootfs', root: dirs.root, runDir: dirs.runDir, natsUrl: nats.url });
     await waitHealthy(first);
-    const second = spawn({ service: 'rootfs', root: dirs.root + '-2', runDir: dirs.runDir, natsUrl: nats.url });
+    const second = spawn({ service: 'rootfs', root: dirs.root + '/second', runDir: dirs.runDir, natsUrl: nats.url });
     const f = await failure(second);
     expect(f.code).toBe(1);
     expect(f.hasStack).toBe(false);
