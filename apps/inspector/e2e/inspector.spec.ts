@@ -20,6 +20,16 @@ async function run(o: Parameters<typeof runContainer>[1]): Promise<containersV1.
   return c;
 }
 
+const stack = () => s.stack;
+
+/** "major:minor" of the whole disk holding a path (blkio rules name disks, not partitions). */
+function wholeDisk(p: string): string {
+  const dev = fs.statSync(p).dev;
+  const id = `${Math.floor(dev / 256) & 0xfff}:${(dev & 0xff) | ((dev >> 12) & 0xfff00)}`;
+  const sys = fs.realpathSync(`/sys/dev/block/${id}`);
+  return fs.existsSync(`${sys}/partition`) ? fs.readFileSync(path.join(sys, '..', 'dev'), 'utf8').trim() : id;
+}
+
 const waitExit = (id: string) => unaryCall<containersV1.WaitContainerResponse>(s.stack.containers, 'wait', { id, condition: '' });
 
 beforeAll(async () => {
@@ -170,7 +180,7 @@ test('ps: running by default, -a, -l shows the last exited container, filters, s
   expect((await inspect(s.client, 'web')).State).toMatchObject({ Status: 'running', Paused: false });
 });
 
-test('Stats shows memory rising when a process allocates, once and streaming', async () => {
+test('Stats shows memory rising when a process allocates, block writes and CPU use, once and streaming', async () => {
   const c = await run({ image: 'busybox', name: 'mem', cmd: ['sleep', '1000'], hostConfig: { resources: containersV1.Resources.fromPartial({ memory: 256 * 1024 * 1024 }) } });
   const one = async () => (await collect(s.client.stats({ ids: ['mem'], stream: false })))[0]!.stats[0]!;
   const before = await one();
@@ -184,6 +194,19 @@ test('Stats shows memory rising when a process allocates, once and streaming', a
   }, 20_000, 'memory use to rise by 50 MB');
   expect(after.pids).toBeGreaterThanOrEqual(2);
   expect(after.cpuPercent).toBeGreaterThanOrEqual(0);
+
+  // Direct writes reach the disk from the container's blkio cgroup. Kernels 6.x count the v1 throttle
+  // statistics only on a disk with a throttle rule (docker --device-write-bps sets one): give it a huge one.
+  const rule = `${wholeDisk(stack().root)} ${2 ** 40}`;
+  fs.writeFileSync(`/sys/fs/cgroup/blkio/berth/${c.id}/blkio.throttle.write_bps_device`, rule);
+  await execDetached(s.stack, 'mem', ['dd', 'if=/dev/zero', 'of=/written', 'bs=1M', 'count=8', 'oflag=direct']);
+  await until(async () => (await one()).blockWrite >= before.blockWrite + 8 * 1024 * 1024, 15_000, 'block writes to show');
+  const spin = await execDetached(s.stack, 'mem', ['sh', '-c', 'while :; do :; done']);
+  try {
+    await until(async () => (await one()).cpuPercent > 30, 15_000, 'CPU use to show');
+  } finally {
+    process.kill(spin, 'SIGKILL');
+  }
 
   // Streaming: one sample a second, every running container when none is named.
   const t0 = Date.now();
