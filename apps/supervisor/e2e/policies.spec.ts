@@ -88,3 +88,20 @@ it('applies the restart policy to an exit that happened while no manager was wat
   expect(h.mgr.get(c.id).state!.exitCode).toBe(1);
   expect(h.sink.topics(c.id)).toEqual(['container.create', 'container.start', 'container.die', 'container.start', 'container.die']);
 });
+
+it('a container whose conmon died while no manager watched is recorded dead (255) and restarted by its policy', async () => {
+  const c = await h.mgr.create(h.req(['sleep', '1000'], {}, { init: true, restartPolicy: { name: 'always', maximumRetryCount: 0 } }));
+  await h.mgr.start(c.id);
+  const st = h.mgr.get(c.id).state!;
+  await h.mgr.close();
+  process.kill(st.conmonPid, 'SIGKILL');
+  await until(() => !fs.existsSync(`/proc/${st.conmonPid}/comm`) || fs.readFileSync(`/proc/${st.conmonPid}/stat`, 'utf8').includes(') Z'), 5000, 'conmon gone');
+  h.mgr = await h.open();
+  await until(() => h.mgr.get(c.id).state!.status === 'running' && h.mgr.get(c.id).state!.pid !== st.pid, 10_000, 'the restart');
+  expect(h.mgr.get(c.id).state!.restartCount).toBe(1);
+  // The old PID 1 was ended (its parent is now the host's init, which may not have reaped it yet).
+  const old = fs.existsSync(`/proc/${st.pid}/stat`) ? fs.readFileSync(`/proc/${st.pid}/stat`, 'utf8') : '';
+  expect(old === '' || / Z /.test(old.replace(/^.*\)/, ' '))).toBe(true);
+  expect(h.sink.topics(c.id)).toEqual(['container.create', 'container.start', 'container.die', 'container.start']);
+  expect(h.sink.events.find((e) => e.topic === 'container.die')!.attributes.exitCode).toBe('255');
+});

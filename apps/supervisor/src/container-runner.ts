@@ -252,7 +252,7 @@ export class ContainerRunner {
     this.poller = setInterval(() => {
       for (const [id, e] of this.h.entries) {
         if (!ACTIVE.has(e.s.ctr.state!.status)) continue;
-        this.checkExit(id);
+        this.checkExit(id, true);
         this.maybeRotateLog(id);
       }
     }, this.h.opts.pollIntervalMs ?? 1000);
@@ -271,15 +271,44 @@ export class ContainerRunner {
     }
   }
 
-  private checkExit(id: string): void {
+  /** `fromPoll`: also notice a conmon that died without writing an exit file. */
+  private checkExit(id: string, fromPoll = false): void {
     const e = this.h.entries.get(id);
     if (!e || this.h.closed) return;
-    if (!fs.existsSync(this.h.layout.paths(id).exitFile)) return;
+    const exitFile = this.h.layout.paths(id).exitFile;
+    if (!fs.existsSync(exitFile)) {
+      // conmon writes the exit file before it exits, so a dead conmon with no file lost the container.
+      if (fromPoll && !e.starting && !e.holdExits && ACTIVE.has(e.s.ctr.state!.status) && !isConmonAlive(e.s.ctr.state!.conmonPid) && !fs.existsSync(exitFile)) {
+        this.recordLostConmon(e);
+      }
+      return;
+    }
     if (e.starting || e.holdExits) {
       e.exitPending = true;
       return;
     }
     if (ACTIVE.has(e.s.ctr.state!.status)) this.handleExit(id);
+  }
+
+  /**
+   * conmon is gone and left no exit file (host reboot, or it was killed): without conmon the container cannot
+   * be supervised, so it is ended (the runtime's forced delete) and recorded dead with 255; the restart policy
+   * then applies as for any exit.
+   */
+  private recordLostConmon(e: Entry): void {
+    const id = e.s.ctr.id;
+    const st = e.s.ctr.state!;
+    this.h.opts.log?.warn({ id, conmonPid: st.conmonPid }, 'conmon is gone without an exit file; recording the container dead');
+    Object.assign(st, { status: 'exited', exitCode: 255, pid: 0, error: 'conmon exited without recording an exit code', finishedAt: new Date() });
+    this.h.save(e);
+    this.h.publish('container.die', e, { exitCode: 255 });
+    this.h.changes.emit(`exit:${id}`, 255);
+    const runtime = this.h.runtimeOf(e);
+    e.cleanup = runtime
+      .delete(id, true)
+      .then(() => this.releaseRuntime(e, runtime))
+      .catch((err) => this.h.opts.log?.error({ id, err }, 'cleanup failed'))
+      .then(() => this.afterExit(e, 0));
   }
 
   /** Runs a runtime call whose event must come before an exit it may cause (resume with a queued signal). */
@@ -400,11 +429,7 @@ export class ContainerRunner {
           }
           continue;
         }
-        // conmon is gone and left no exit file (host reboot, or it was killed): the container is dead.
-        Object.assign(st, { status: 'exited', exitCode: 255, pid: 0, error: 'conmon exited without recording an exit code', finishedAt: new Date() });
-        this.h.save(e);
-        this.h.publish('container.die', e, { exitCode: 255 });
-        e.cleanup = this.releaseRuntime(e, this.h.runtimeOf(e)).catch((err) => this.h.opts.log?.error({ id, err }, 'cleanup failed'));
+        this.recordLostConmon(e);
       } else if (st.status === 'restarting') {
         this.scheduleRestart(e, e.s.facts.restartDelayMs || 100);
       } else if (e.s.facts.mounted || e.s.facts.networkUp || e.s.facts.runtimeCreated) {

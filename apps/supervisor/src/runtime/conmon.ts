@@ -173,11 +173,12 @@ export function readPidFile(file: string): number {
   }
 }
 
-/** True when `pid` is a live conmon process (not a recycled pid). */
+/** True when `pid` is a live conmon process: not a recycled pid, and not a zombie waiting for init to reap it. */
 export function isConmonAlive(pid: number): boolean {
   if (!pid) return false;
   try {
-    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'conmon';
+    const m = /^\d+ \((.*)\) (\S)/.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return !!m && m[1] === 'conmon' && m[2] !== 'Z' && m[2] !== 'X';
   } catch {
     return false;
   }
