@@ -107,6 +107,28 @@ describe('a detached container', () => {
     expect((await w.berth(['ps', '--format', '{{.Names}}'])).stdout).toBe('qz\n');
   });
 
+  it('restart runs PID 1 again; start prints the name; cp copies both ways', async () => {
+    expect((await w.berth(['run', '-d', '--name', 'rs', 'busybox', 'sleep', '1000'])).code).toBe(0);
+    const pid1 = (await w.berth(['inspect', '-f', '{{.State.Pid}}', 'rs'])).stdout;
+    expect(await w.berth(['restart', '-t', '1', 'rs'])).toEqual({ code: 0, stdout: 'rs\n', stderr: '' });
+    const pid2 = (await w.berth(['inspect', '-f', '{{.State.Pid}} {{.State.Status}}', 'rs'])).stdout;
+    expect(pid2).toMatch(/^\d+ running\n$/);
+    expect(pid2.split(' ')[0]).not.toBe(pid1.trim());
+    // cp: a host file in, a container directory out.
+    const src = `${w.root}/in.txt`;
+    fs.writeFileSync(src, 'copied in\n', { mode: 0o640 });
+    expect((await w.berth(['cp', src, 'rs:/tmp/'])).code).toBe(0);
+    expect((await w.berth(['exec', 'rs', 'sh', '-c', 'cat /tmp/in.txt; stat -c %a /tmp/in.txt'])).stdout).toBe('copied in\n640\n');
+    const outDir = fs.mkdtempSync(`${w.root}/out-`);
+    expect((await w.berth(['cp', 'rs:/etc', outDir])).code).toBe(0);
+    expect(fs.readFileSync(`${outDir}/etc/hostname`, 'utf8')).toBe(`${(await w.berth(['inspect', '-f', '{{.Id}}', 'rs'])).stdout.slice(0, 12)}\n`);
+    const missing = await w.berth(['cp', 'rs:/nope', outDir]);
+    expect(missing.code).toBe(125);
+    expect(missing.stderr).toMatch(/^Error: could not read \/nope in rs: /);
+    expect((await w.berth(['stop', '-t', '1', 'rs'])).code).toBe(0);
+    expect(await w.berth(['start', 'rs'])).toEqual({ code: 0, stdout: 'rs\n', stderr: '' });
+  });
+
   it('events for the container arrive on NATS and come back through events --since/--until', async () => {
     const since = new Date(Date.now() - 1000).toISOString();
     const id = (await w.berth(['run', '--name', 'ev', 'busybox', 'true'])).stdout;

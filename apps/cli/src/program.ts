@@ -125,6 +125,11 @@ export function buildProgram(): Command {
     .option('-p, --pause', 'pause the container while committing (default)', true)
     .option('--no-pause', 'do not pause')
     .action(lazy(life, (m) => m.commit));
+  program.command('cp').description('copy files between a container and the host: cp CONTAINER:SRC DST | SRC CONTAINER:DST (needs tar/sh in the image)')
+    .argument('<source>').argument('<destination>')
+    .action(async (src: string, dst: string) => {
+      process.exitCode = await (require('./commands/cp') as typeof import('./commands/cp')).cp(src, dst);
+    });
   program.command('logs').description("print a container's logs").argument('<container>')
     .option('-f, --follow', 'follow new output')
     .option('-t, --timestamps', 'show timestamps')
