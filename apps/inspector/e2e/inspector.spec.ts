@@ -223,6 +223,9 @@ test('events replayed with since/until match what happened, in order; then live 
   await unaryCall(s.stack.containers, 'delete', { id: c.id, force: false });
   await unaryCall(s.stack.snapshots, 'remove', { key: c.id, force: true, owner: '' });
   created.splice(created.indexOf(c.id), 1);
+  // Gone between a listing and a question about it: NOT_FOUND, by id and by name.
+  await expect(rpc(s.client, 'top', { id: c.id, psArgs: [] })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+  await expect(inspect(s.client, 'evt')).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
   await new Promise((r) => setTimeout(r, 300)); // let the outboxes deliver
   const until_ = new Date();
 

@@ -2,6 +2,7 @@
 // present (network none), and one Stats sample of them all. Correctness is asserted; timing is printed only
 // (a shared 2-core machine is noisy). BERTH_INSPECTOR_MEASURE_N sets the count (default 40).
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { inspectorV1 } from '@berth/api';
 import { REPO_ROOT, removeContainer, runContainer } from '@berth/testing';
@@ -60,6 +61,17 @@ test(`inspect and ps latency with ${N} sleeping containers`, async () => {
   expect(stats[0]!.stats).toHaveLength(N);
   const [top, topMs] = await timed(() => new Promise<inspectorV1.TopResponse>((resolve, reject) => s.client.top({ id: 'sleeper-0', psArgs: [] }, (e: grpc.ServiceError | null, r?: inspectorV1.TopResponse) => (e ? reject(e) : resolve(r!)))));
   expect(top.processes).toHaveLength(1);
+  // Streaming every container for 5 samples: the inspector's own CPU time per tick.
+  const cpuTicks = () => {
+    const st = fs.readFileSync(`/proc/${s.stack.procs.get('inspector')!.child.pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  };
+  const c0 = cpuTicks();
+  const streamed = await collect(s.client.stats(inspectorV1.StatsRequest.fromPartial({ stream: true })), (got) => got.length >= 6);
+  const streamCpuMs = ((cpuTicks() - c0) * 1000) / 100 / streamed.length;
+  for (const m of streamed) expect(m.stats).toHaveLength(N);
+
   // What a one-shot client process pays (node start, grpc-js load, connect, one call), as a CLI would.
   const script = `const g=require('@grpc/grpc-js');const {inspectorV1}=require('@berth/api');const c=new inspectorV1.InspectorClient(process.argv[1],g.credentials.createInsecure());c.list({all:false,last:0,filters:[],size:false},(e,r)=>{if(e)process.exit(1);process.stdout.write(String(r.containers.length));c.close();});`;
   const processMs: number[] = [];
@@ -78,6 +90,7 @@ test(`inspect and ps latency with ${N} sleeping containers`, async () => {
       `inspect one: median ${median(inspectMs).toFixed(2)} ms, p90 ${p90(inspectMs).toFixed(2)} ms`,
       `stats --no-stream of all ${N}: ${statsMs.toFixed(0)} ms (includes the 250 ms CPU priming interval)`,
       `top: ${topMs.toFixed(0)} ms`,
+      `stats stream of all ${N}: about ${streamCpuMs.toFixed(1)} ms of inspector CPU per one-second sample`,
     ].join('\n'),
   );
 });
