@@ -39,6 +39,20 @@ describe('a detached container', () => {
     expect(fs.readFileSync(`/sys/fs/cgroup/memory/berth/${id}/memory.limit_in_bytes`, 'utf8').trim()).toBe(String(128 * 1024 * 1024));
   });
 
+  it('--pids-limit, --cpus, --read-only, --init, --restart, --stop-signal, --label reach inspect, the cgroup and the process', async () => {
+    const id = (await w.berth(['run', '-d', '--name', 'opts', '--pids-limit', '20', '--cpus', '0.5', '--read-only', '--init', '--restart', 'on-failure:2',
+      '--stop-signal', 'SIGUSR1', '--stop-timeout', '3', '-l', 'tier=web', 'busybox', 'sleep', '1000'])).stdout.trim();
+    const hc = JSON.parse((await w.berth(['inspect', '-f', '{{json .HostConfig}}', 'opts'])).stdout);
+    expect(hc).toMatchObject({ PidsLimit: 20, NanoCpus: 500_000_000, ReadonlyRootfs: true, Init: true, RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 } });
+    expect((await w.berth(['inspect', '-f', '{{.Config.StopSignal}} {{.Config.StopTimeout}} {{index .Config.Labels "tier"}}', 'opts'])).stdout).toBe('SIGUSR1 3 web\n');
+    expect(fs.readFileSync(`/sys/fs/cgroup/pids/berth/${id}/pids.max`, 'utf8').trim()).toBe('20');
+    expect(fs.readFileSync(`/sys/fs/cgroup/cpu/berth/${id}/cpu.cfs_quota_us`, 'utf8').trim()).toBe('50000');
+    const ex = await w.berth(['exec', 'opts', 'sh', '-c', 'tr "\\0" " " < /proc/1/cmdline; echo; touch /x']);
+    expect(ex.stdout).toBe('/dev/init -- sleep 1000 \n');
+    expect(ex.stderr).toBe('touch: /x: Read-only file system\n');
+    expect(ex.code).toBe(1);
+  });
+
   it('stop sends SIGTERM to PID 1, seen by a trap in sh; kill -s sends any signal', async () => {
     expect((await w.berth(['run', '-d', '--name', 'trap', 'busybox', 'sh', '-c', TRAP])).code).toBe(0);
     await until(async () => (await logs('trap')).includes('ready'), 10_000, 'ready');

@@ -1,6 +1,7 @@
 // Turns run/create flags into the SDK's create options (docker's flag semantics; values parsed in parse/).
 import type { RunOptions } from '@berth/client';
 import { UsageError } from '../cli-error';
+import { insecureRegistries } from '../parse/registries';
 import {
   parseBytes, parseCpus, parseDetachKeys, parseEnv, parseEnvFile, parseIntFlag, parseLabels, parseMemorySwap, parsePublish, parseRestart, parseVolume,
 } from '../parse/flags';
@@ -54,6 +55,7 @@ export function createOptions(image: string, command: string[], f: ContainerFlag
     image,
     ...(f.name ? { name: f.name } : {}),
     pull: (f.pull as RunOptions['pull']) ?? 'never',
+    pullOptions: { insecureRegistries: insecureRegistries(image) },
     detach: !!f.detach,
     remove: !!f.rm,
     overrides: {

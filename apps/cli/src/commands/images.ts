@@ -146,7 +146,7 @@ export async function pull(ref: string, f: { insecure?: string[]; platform?: str
     for (const l of blobs.values()) process.stderr.write(`\x1b[2K${l}\n`);
   };
   const img = await connect().pull(ref, {
-    insecureRegistries: f.insecure ?? [],
+    insecureRegistries: (require('../parse/registries') as typeof import('../parse/registries')).insecureRegistries(ref, f.insecure ?? []),
     ...(f.platform ? { platform: f.platform } : {}),
     onProgress: (p) => {
       if (p.event?.$case === 'resolved') {
