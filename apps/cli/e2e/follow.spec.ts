@@ -1,0 +1,74 @@
+// Streaming verbs through the real CLI: events follows live events, stats streams samples, logs -f follows;
+// each ends cleanly on ctrl-c (SIGINT) with exit 0.
+import { spawn } from 'node:child_process';
+import { BIN, cleanContainers, startWorld, until, type World } from './harness';
+
+let w: World;
+
+beforeAll(async () => {
+  w = await startWorld();
+  expect((await w.berth(['load', '-i', w.archive])).code).toBe(0);
+}, 60_000);
+
+afterEach(() => cleanContainers(w));
+afterAll(() => w?.teardown());
+
+function follow(args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, out: () => stdout, err: () => stderr, exited };
+}
+
+describe('following streams', () => {
+  it('events (live, --format json) shows a container as it is created, started, exits and is removed', async () => {
+    const ev = follow(['events', '--filter', 'container=live', '--format', 'json']);
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await w.berth(['run', '--rm', '--name', 'live', 'busybox', 'true'])).code).toBe(0);
+      await until(() => ev.out().includes('"destroy"'), 15_000, 'the destroy event');
+      const events = ev.out().trim().split('\n').map((l) => JSON.parse(l) as { Type: string; Action: string; Actor: { ID: string; Attributes: Record<string, string> } });
+      const actions = events.map((e) => e.Action);
+      expect(actions.indexOf('create')).toBeLessThan(actions.indexOf('start'));
+      expect(actions.indexOf('start')).toBeLessThan(actions.indexOf('die'));
+      expect(actions.indexOf('die')).toBeLessThan(actions.indexOf('destroy'));
+      expect(events[0]!.Actor.Attributes.name).toBe('live');
+      ev.child.kill('SIGINT');
+      expect(await ev.exited).toBe(0);
+      expect(ev.err()).toBe('');
+    } finally {
+      ev.child.kill('SIGKILL');
+    }
+  });
+
+  it('stats --no-stream prints one table; stats streams until ctrl-c', async () => {
+    expect((await w.berth(['run', '-d', '--name', 'st', '--memory', '32m', 'busybox', 'sleep', '1000'])).code).toBe(0);
+    const once = (await w.berth(['stats', '--no-stream', 'st'])).stdout.split('\n');
+    expect(once[0]).toMatch(/^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/);
+    expect(once[1]).toMatch(/^[0-9a-f]{12}\s+st\s+[\d.]+%\s+[\d.]+[KMG]?i?B \/ 32MiB\s+[\d.]+%.*\s1$/);
+    const s = follow(['stats', '--format', '{{.Name}} {{.PIDs}}']);
+    try {
+      await until(() => s.out().split('\n').filter((l) => l === 'st 1').length >= 2, 15_000, 'two samples');
+      s.child.kill('SIGINT');
+      expect(await s.exited).toBe(0);
+    } finally {
+      s.child.kill('SIGKILL');
+    }
+  });
+
+  it('logs -f follows new lines until ctrl-c', async () => {
+    expect((await w.berth(['run', '-d', '--name', 'lf', 'busybox', 'sh', '-c', 'i=0; while true; do i=$((i+1)); echo n$i; sleep 0.2; done'])).code).toBe(0);
+    const l = follow(['logs', '-f', 'lf']);
+    try {
+      await until(() => l.out().includes('n5\n'), 15_000, 'five lines');
+      l.child.kill('SIGINT');
+      expect(await l.exited).toBe(0);
+      expect(l.out()).toMatch(/^n1\nn2\nn3\nn4\nn5\n/);
+    } finally {
+      l.child.kill('SIGKILL');
+    }
+  });
+});
