@@ -62,9 +62,10 @@ export async function makeHarness(extra: Partial<ContainerManagerOptions> = {}):
     req: (args, cfg = {}, hc = {}, name) => ({ name, config: config(args, cfg), hostConfig: hostConfig(hc), rootfs: rootfs.newRootfs() }),
     open,
     teardown: async () => {
-      const ids = h.mgr.list(true).map((c) => c.id);
-      for (const id of ids) await h.mgr.remove(id, true);
+      for (const c of h.mgr.list(true)) await h.mgr.remove(c.id, true);
       await h.mgr.close();
+      // Every container the test made, including those it removed itself.
+      const ids = [...new Set(sink.events.filter((e) => e.topic === 'container.create').map((e) => e.subjectId))];
       const left = leftovers(dirs.runDir, ids);
       rootfs.cleanup();
       dirs.cleanup();
@@ -74,9 +75,25 @@ export async function makeHarness(extra: Partial<ContainerManagerOptions> = {}):
   return h;
 }
 
-/** Mounts under the run dir, cgroups and netns of the given containers that still exist. */
-export function leftovers(runDir: string, ids: string[]): string[] {
+/** Live (non-zombie) processes whose command line names one of the ids: conmons and runtimes. */
+function processesOf(ids: string[]): string[] {
   const out: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!ids.some((id) => cmd.includes(id))) continue;
+      const state = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
+      if (state !== 'Z') out.push(`process ${pid} ${cmd.split('\0')[0]}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Mounts under the run dir, cgroups, netns and processes of the given containers that still exist. */
+export function leftovers(runDir: string, ids: string[]): string[] {
+  const out: string[] = ids.length ? processesOf(ids) : [];
   for (const l of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const t = l.split(' ')[4];
     if (t && t.startsWith(runDir)) out.push(`mount ${t}`);
