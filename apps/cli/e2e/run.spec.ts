@@ -13,6 +13,17 @@ beforeAll(async () => {
 afterEach(() => cleanContainers(w));
 afterAll(() => w?.teardown());
 
+describe('berth version', () => {
+  it('shows the client version and every service as SERVING at its socket', async () => {
+    const r = await w.berth(['version']);
+    expect(r.code).toBe(0);
+    for (const s of ['image-store', 'rootfs', 'supervisor', 'inspector']) {
+      expect(r.stdout).toMatch(new RegExp(`^ ${s}\\s+unix://${w.runDir}/${s}\\.sock\\s+SERVING$`, 'm'));
+    }
+    expect(r.stdout).toMatch(/^ Version:\s+0\.1\.0$/m);
+  });
+});
+
 describe('berth run', () => {
   it('run --rm busybox echo hi prints hi, exits 0 and leaves no container or snapshot', async () => {
     const r = await w.berth(['run', '--rm', 'busybox', 'echo', 'hi']);

@@ -8,3 +8,4 @@ export * from './image-workflows';
 export * from './io-session';
 export * from './commit';
 export * from './berth';
+export * from './health';

@@ -61,18 +61,12 @@ export async function networkInspect(refs: string[], f: { format?: string }): Pr
 }
 
 async function health(target: string): Promise<string> {
-  const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
-  const { service } = require('grpc-health-check') as { service: import('@grpc/grpc-js').ServiceDefinition };
-  const Ctor = grpc.makeGenericClientConstructor(service, 'Health');
-  const c = new Ctor(target, grpc.credentials.createInsecure()) as unknown as import('@grpc/grpc-js').Client & {
-    check(r: { service: string }, o: import('@grpc/grpc-js').CallOptions, cb: (e: Error | null, r?: { status: string | number }) => void): void;
-  };
-  return new Promise((resolve) =>
-    c.check({ service: '' }, { deadline: Date.now() + 1500 }, (e, r) => {
-      c.close();
-      resolve(e ? ((e as { code?: number }).code === 14 ? 'unreachable' : `error: ${(e as { details?: string }).details ?? e.message}`) : String(r!.status));
-    }),
-  );
+  const { checkHealth } = require('@berth/client') as typeof import('@berth/client');
+  try {
+    return await checkHealth(target);
+  } catch (e) {
+    return (e as { code?: number }).code === 14 ? 'unreachable' : `error: ${(e as { details?: string }).details ?? (e as Error).message}`;
+  }
 }
 
 export function cliVersion(): string {
