@@ -171,4 +171,10 @@ it('streams attach, exec and logs over gRPC and maps errors to status codes', as
   await expect(call(client, 'kill', { id: 'stdin', signal: 'NOPE' })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
   await call(client, 'delete', { id: 'stdin', force: false });
   expect(leftovers(`${dirs.runDir}/supervisor`, [c.id, upd.id])).toEqual([]);
+  await until(() => topicsOf(upd.id).includes('container.destroy'), 10_000, 'the destroy event');
+  expect(topicsOf(upd.id)).toEqual(['container.create', 'container.attach', 'container.start', 'exec.create', 'exec.start', 'exec.die',
+    'container.kill', 'container.die', 'container.destroy']);
+  const execEvents = events.filter((e) => e.subjectId === upd.id && e.topic.startsWith('exec.'));
+  expect(new Set(execEvents.map((e) => e.attributes.execID)).size).toBe(1);
+  expect(execEvents.at(-1)!.attributes.exitCode).toBe('4');
 });
