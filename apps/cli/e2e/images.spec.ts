@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cleanContainers, startWorld, type World } from './harness';
+import { BIN, cleanContainers, startWorld, type World } from './harness';
 
 let w: World;
 
@@ -78,6 +78,13 @@ describe('images', () => {
     expect(imp.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
     expect(await w.berth(['run', '--rm', 'tiny:1'])).toEqual({ code: 0, stdout: 'imported\n', stderr: '' });
     expect((await w.berth(['rmi', 'tiny:1'])).code).toBe(0);
+  });
+
+  it('load shows a progress line on a terminal', () => {
+    const p = spawnSync('script', ['-eqfc', `${process.execPath} ${BIN} load -i ${w.archive}`, '/dev/null'], { env: w.env, encoding: 'utf8', timeout: 30_000 });
+    expect(p.status).toBe(0);
+    expect(p.stdout).toMatch(/\rLoading \[=+>\]\s+2\.\d+MB\/2\.\d+MB\r?\n/);
+    expect(p.stdout).toContain('Loaded image: busybox:latest');
   });
 
   it('system df reports images and containers', async () => {
