@@ -1,5 +1,6 @@
 // The seed story through the real CLI binary against the real services: load, run, exit codes, --rm.
-import { cleanContainers, startWorld, type World } from './harness';
+import { spawn } from 'node:child_process';
+import { BIN, cleanContainers, startWorld, until, type World } from './harness';
 
 let w: World;
 
@@ -67,6 +68,21 @@ describe('berth run', () => {
     const r = await w.berth(['run', '--rm', '-e', 'A=1', '--env-file', envFile, '-w', '/tmp', '-u', '1000:1000', '--hostname', 'box1',
       '--entrypoint', '/bin/sh', 'busybox', '-c', 'echo $A $FROM_FILE $(pwd) $(id -u):$(id -g) $(hostname)']);
     expect(r).toEqual({ code: 0, stdout: '1 yes /tmp 1000:1000 box1\n', stderr: '' });
+  });
+
+  it('without a TTY, ctrl-c (SIGINT) to berth run goes to the container (signal proxy)', async () => {
+    const child = spawn(process.execPath, [BIN, 'run', '--rm', 'busybox', 'sh', '-c', 'trap "echo got INT; exit 42" INT; echo ready; while true; do sleep 0.1; done'], { env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      await until(() => out.includes('ready'), 15_000, 'ready');
+      child.kill('SIGINT');
+      expect(await exited).toBe(42);
+      expect(out).toBe('ready\ngot INT\n');
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('create then start -a runs the created container and returns its exit code', async () => {
