@@ -141,6 +141,12 @@ describe('exec', () => {
     const x = await io.exec(c.id, { args: ['sh', '-c', 'sleep 0.3; stty size'], tty: true, size: { rows: 33, cols: 77 } }, a.h);
     expect(await x.exited).toBe(0);
     expect(a.out.stdout).toBe('33 77\r\n');
+    // Resize of the exec session by its id.
+    const b = collector();
+    const y = await io.exec(c.id, { args: ['sh', '-c', 'sleep 0.5; stty size'], tty: true }, b.h);
+    io.resize(c.id, 50, 100, y.execId);
+    expect(await y.exited).toBe(0);
+    expect(b.out.stdout).toBe('50 100\r\n');
     const lines = await (async () => {
       for (let i = 0; i < 50; i++) {
         const l = await logText(c.id);
