@@ -129,6 +129,9 @@ describe('cgroups', () => {
     expect(cg('cpu', c.id, 'cpu.shares')).toBe('512');
     expect(cg('memory', c.id, 'memory.limit_in_bytes')).toBe(String(96 * 1024 * 1024));
     expect(h.mgr.get(c.id).hostConfig!.resources!.pidsLimit).toBe(50);
+    // A limit the runtime refuses changes nothing in the record.
+    await expect(h.mgr.update(c.id, { cpuShares: 1, nanoCpus: 0, memory: 0, memorySwap: 0, pidsLimit: 0 }, undefined)).rejects.toThrow(/cpu-shares 1 is below/);
+    expect(h.mgr.get(c.id).hostConfig!.resources!.cpuShares).toBe(512);
     await h.mgr.kill(c.id);
     await h.mgr.wait(c.id);
     expect(fs.existsSync(`/sys/fs/cgroup/memory/berth/${c.id}`)).toBe(false);

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import type { containersV1, typesV1 } from '@berth/api';
 import type { Logger } from '@berth/service-kit';
 import { AmbiguousContainerRefError, ContainerNotFoundError, IdInUseError, InvalidConfigError, InvalidWaitConditionError,
-  NameInUseError, NotPausedError, NotRunningError, PausedError, RunningDeleteError, RuntimeError, VolumeSourceMissingError } from './errors';
+  NameInUseError, NotPausedError, NotRunningError, PausedError, RunningDeleteError, RuntimeError, UpdateRefusedError, VolumeSourceMissingError } from './errors';
 import { publishContainerEvent, type EventExtra, type EventSink } from './container-events';
 import { writeHostname } from './container-files';
 import { ACTIVE, ContainerRunner, within, type RunnerHost } from './container-runner';
@@ -256,7 +256,13 @@ export class ContainerManager implements RunnerHost {
       }
       if (policy) hc.restartPolicy = policy;
       validateConfig(e.s.ctr.config!, hc);
-      if (resources && ACTIVE.has(e.s.ctr.state!.status)) await this.runtimeOf(e).update(e.s.ctr.id, linuxResources(hc.resources));
+      if (resources && ACTIVE.has(e.s.ctr.state!.status)) {
+        try {
+          await this.runtimeOf(e).update(e.s.ctr.id, linuxResources(hc.resources));
+        } catch (err) {
+          throw new UpdateRefusedError(e.s.ctr.id, (err as Error).message);
+        }
+      }
       e.s.ctr.hostConfig = hc;
       this.save(e);
       this.publish('container.update', e);

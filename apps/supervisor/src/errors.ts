@@ -88,6 +88,12 @@ export class StartFailedError extends FailedPreconditionError {
     super(`cannot start container ${id}: ${runtimeMessage}`);
   }
 }
+/** The runtime refused new limits for a running container (for example a memory limit below its usage). */
+export class UpdateRefusedError extends FailedPreconditionError {
+  constructor(id: string, runtimeMessage: string) {
+    super(`cannot update container ${id}: ${runtimeMessage}`);
+  }
+}
 /** crun or conmon failed in a way that is not the caller's fault. */
 export class RuntimeError extends InternalError {}
 export class InvalidWaitConditionError extends InvalidArgumentError {
