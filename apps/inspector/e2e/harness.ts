@@ -63,7 +63,7 @@ export function collect<T>(stream: grpc.ClientReadableStream<T>, stopAfter?: (go
     };
     const timer = setTimeout(() => {
       stream.cancel();
-      finish(new Error(`stream did not finish in ${timeoutMs} ms; got ${got.length} messages`));
+      finish(new Error(`stream did not finish in ${timeoutMs} ms; got ${got.length} messages: ${JSON.stringify(got).slice(0, 600)}`));
     }, timeoutMs);
     stream.on('data', (m: T) => {
       got.push(m);

@@ -293,6 +293,10 @@ test('a change made while NATS was down shows once NATS is back (the view re-rea
   // The supervisor records the stop but cannot announce it: the event waits in its outbox.
   await unaryCall(s.stack.containers, 'kill', { id: 'mem', signal: 'KILL' });
   await waitExit('mem');
+  // History cannot be read meanwhile: UNAVAILABLE, naming the event store.
+  await expect(collect(s.client.events(inspectorV1.EventsRequest.fromPartial({ sinceText: '1m', untilText: '0s' })))).rejects.toMatchObject({
+    code: grpc.status.UNAVAILABLE, details: expect.stringContaining('event store'),
+  });
   await s.stack.nats.start();
   await until(async () => (await list(s.client)).length === 0, 8000, 'mem to leave the running list');
   expect((await list(s.client, { last: 1, filters: ['name=mem'] }))[0]!.status).toMatch(/^Exited \(137\)/);

@@ -49,3 +49,10 @@ export class UpstreamUnavailableError extends UnavailableError {
     super(`${service} at ${target} is unavailable: ${detail}`);
   }
 }
+
+/** NATS JetStream, where the events are kept, could not be read. */
+export class EventStoreUnavailableError extends UnavailableError {
+  constructor(detail: string) {
+    super(`the event store (NATS JetStream) is unavailable: ${detail}`);
+  }
+}

@@ -3,11 +3,11 @@
 // grpc/inspector-grpc.ts is a thin adapter over it.
 import type { containersV1, inspectorV1 } from '@berth/api';
 import { envelopeToJson, type Envelope, type ReplayOptions, type StoredEvent } from '@berth/events';
-import type { Logger } from '@berth/service-kit';
+import { BerthError, type Logger } from '@berth/service-kit';
 import { commandString, portStrings, selectContainers, statusString } from './container-list';
 import { containerToDocker, overlayOptions } from './container-json';
 import { ContainerView } from './container-view';
-import { ContainerNotRunningError, ImageNotFoundError, InvalidTimeError } from './errors';
+import { ContainerNotRunningError, EventStoreUnavailableError, ImageNotFoundError, InvalidTimeError } from './errors';
 import { eventMatches, parseEventFilters, parseTimeText, toEventMessage } from './event-map';
 import { containerPids, overlayMountPoint } from './host';
 import { imageToDocker } from './image-json';
@@ -33,6 +33,7 @@ export interface InspectorOptions {
 
 const RUNNING = new Set(['running', 'paused']);
 const STATS_PRIME_MS = 250;
+const REPLAY_IDLE_MS = Number(process.env.BERTH_INSPECTOR_REPLAY_IDLE_MS ?? 3000);
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -225,8 +226,17 @@ export class InspectorService {
     if (since) replay.since = since;
     if (until && until.getTime() <= now) replay.until = until;
     else if (until) timer = setTimeout(stop, until.getTime() - now);
+    // A bounded replay asks only for stored events: a quiet gap means it is over, whatever the consumer's
+    // pending count says (a guard: once, under heavy load, a replay stalled after its last stored event).
+    let idle: NodeJS.Timeout | undefined;
+    const quiet = () => {
+      if (!replay.until) return;
+      if (idle) clearTimeout(idle);
+      idle = setTimeout(stop, REPLAY_IDLE_MS);
+    };
     try {
       for await (const stored of this.opts.events.replay(replay)) {
+        quiet();
         const t = stored.envelope.time?.getTime() ?? 0;
         if (until && t > until.getTime()) break;
         // JetStream starts at the stored time; the event's own time (docker's) may be a little earlier.
@@ -235,7 +245,11 @@ export class InspectorService {
         if (eventMatches(m, filters)) await emit(m);
         if (ac.signal.aborted) break;
       }
+    } catch (err) {
+      if (err instanceof BerthError) throw err;
+      throw new EventStoreUnavailableError((err as Error).message);
     } finally {
+      if (idle) clearTimeout(idle);
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', stop);
     }
