@@ -53,6 +53,17 @@ describe('a detached container', () => {
     expect(ex.code).toBe(1);
   });
 
+  it('-v binds a host directory (read-only with :ro), shown in inspect', async () => {
+    const dir = fs.mkdtempSync(`${w.root}/vol-`);
+    fs.writeFileSync(`${dir}/f`, 'from the host\n');
+    expect((await w.berth(['run', '-d', '--name', 'vol', '-v', `${dir}:/data:ro`, 'busybox', 'sleep', '1000'])).code).toBe(0);
+    expect(JSON.parse((await w.berth(['inspect', '-f', '{{json .Mounts}}', 'vol'])).stdout)).toEqual([
+      { Type: 'bind', Source: dir, Destination: '/data', Mode: 'ro', RW: false, Propagation: 'rprivate' },
+    ]);
+    const ex = await w.berth(['exec', 'vol', 'sh', '-c', 'cat /data/f; touch /data/g']);
+    expect(ex).toEqual({ code: 1, stdout: 'from the host\n', stderr: 'touch: /data/g: Read-only file system\n' });
+  });
+
   it('stop sends SIGTERM to PID 1, seen by a trap in sh; kill -s sends any signal', async () => {
     expect((await w.berth(['run', '-d', '--name', 'trap', 'busybox', 'sh', '-c', TRAP])).code).toBe(0);
     await until(async () => (await logs('trap')).includes('ready'), 10_000, 'ready');
