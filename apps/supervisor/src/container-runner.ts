@@ -128,7 +128,9 @@ export class ContainerRunner {
       ctr.ports = setup.ports.map((b) => ({ hostIp: b.hostIp ?? '', hostPort: b.hostPort, containerPort: b.containerPort, protocol: b.protocol }));
       this.h.save(e);
       writeHosts(p.hosts, ctr.config!.hostname, setup, network === 'host');
-      writeResolvConf(p.resolvConf, setup.dns);
+      // The provider's text keeps its note about host nameservers it left out; else write the list.
+      if (setup.resolvConf) fs.writeFileSync(p.resolvConf, setup.resolvConf);
+      else writeResolvConf(p.resolvConf, setup.dns);
       const spec = buildSpec(this.specInputs(ctr, p, resolveUser(ctr.config!.user, p.rootfs), setup.netnsPath));
       const specText = JSON.stringify(spec, null, 2);
       fs.writeFileSync(p.bundleConfig, specText);

@@ -5,8 +5,9 @@ import * as path from 'node:path';
 import { runService } from '@berth/service-kit';
 import { ContainerIo } from './container-io';
 import { ContainerManager } from './container-manager';
+import { writeHosts } from './container-files';
 import { containersService } from './grpc/containers-grpc';
-import { LocalNetworkProvider } from './local-network';
+import { createNetworking } from './network';
 
 const { version } = require('../package.json') as { version: string };
 
@@ -14,10 +15,29 @@ void runService({
   name: 'supervisor',
   version,
   setup: async ({ config, log, bus }) => {
-    const mgr = await ContainerManager.open({
+    let mgr: ContainerManager | undefined;
+    const networking = createNetworking({
+      stateDir: config.stateDir,
+      log,
+      bus,
+      // Containers on a user network reach each other by name: rewrite the hosts files of the peers when one
+      // joins or leaves (writeFileSync keeps the inode, so the bind-mounted file in each container follows).
+      onPeersChanged: ({ containerIds }) => {
+        for (const id of containerIds) {
+          const setup = networking.provider.setupFor(id);
+          if (!mgr || !setup) continue;
+          try {
+            writeHosts(mgr.paths(id).hosts, mgr.get(id).config!.hostname, setup, false);
+          } catch (err) {
+            log.warn({ id, err: (err as Error).message }, 'could not update a peer hosts file');
+          }
+        }
+      },
+    });
+    mgr = await ContainerManager.open({
       stateDir: config.stateDir,
       runDir: path.join(config.runDir, 'supervisor'),
-      network: new LocalNetworkProvider(),
+      network: networking.provider,
       events: bus,
       log,
       logRotation: {
@@ -28,10 +48,13 @@ void runService({
       conmonCgroup: process.env.BERTH_SUPERVISOR_CONMON_CGROUP ?? 'berth-conmon',
       ...(process.env.BERTH_SUPERVISOR_RUNTIME ? { defaultRuntime: process.env.BERTH_SUPERVISOR_RUNTIME } : {}),
     });
-    const io = new ContainerIo(mgr);
+    // Attachments of containers this supervisor no longer knows (removed while it was down) are torn down.
+    const known = mgr;
+    await networking.provider.reconcile((id) => known.list(true).some((c) => c.id === id));
+    const io = new ContainerIo(known);
     return {
-      services: [containersService(mgr, io, log)],
-      close: () => mgr.close(),
+      services: [containersService(known, io, log), networking.networksServiceRegistration],
+      close: () => known.close(),
     };
   },
 }).catch(() => undefined);
