@@ -16,8 +16,8 @@ import { listServicesByReflection } from './helpers';
 const EXPECTED_SERVICES: Record<string, string[]> = {
   'image-store': ['berth.images.v1.Content', 'berth.images.v1.Images'],
   rootfs: ['berth.snapshots.v1.Snapshots'],
-  supervisor: ['berth.containers.v1.Containers'],
-  inspector: [],
+  supervisor: ['berth.containers.v1.Containers', 'berth.containers.v1.Networks'],
+  inspector: ['berth.inspector.v1.Inspector'],
 };
 
 describe.each(Object.keys(EXPECTED_SERVICES))('the %s service process', (service) => {
