@@ -12,8 +12,8 @@ export interface InspectorStack {
   restartInspector(): Promise<void>;
 }
 
-export async function startInspectorStack(): Promise<InspectorStack> {
-  const stack = await startBerthStack();
+export async function startInspectorStack(env: Record<string, string> = {}): Promise<InspectorStack> {
+  const stack = await startBerthStack({ env });
   try {
     await importArchive(stack.images, await dockerArchive([await busyboxImage('busybox:latest')]));
     const out: InspectorStack = {

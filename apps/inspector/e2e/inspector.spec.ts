@@ -70,6 +70,9 @@ test('Inspect fills every field right for a running container (pid, resources, g
   expect(d.HostConfig).toMatchObject({ CpuShares: 512, Memory: 134217728, NetworkMode: 'none', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false, ReadonlyRootfs: false });
   expect(fs.readFileSync(`/sys/fs/cgroup/cpu/berth/${c.id}/cpu.shares`, 'utf8').trim()).toBe('512');
   expect(fs.readFileSync(`/sys/fs/cgroup/memory/berth/${c.id}/memory.limit_in_bytes`, 'utf8').trim()).toBe('134217728');
+  expect(d.HostConfig.MemorySwap).toBe(2 * 134217728);
+  const memsw = `/sys/fs/cgroup/memory/berth/${c.id}/memory.memsw.limit_in_bytes`;
+  if (fs.existsSync(memsw)) expect(Number(fs.readFileSync(memsw, 'utf8'))).toBe(d.HostConfig.MemorySwap);
 
   // The layer directories exist; the merged dir is the container's root.
   const g = d.GraphDriver;
@@ -229,10 +232,11 @@ test('events replayed with since/until match what happened, in order; then live 
   await new Promise((r) => setTimeout(r, 300)); // let the outboxes deliver
   const until_ = new Date();
 
+  // As docker shows them for a container: its own events and its network's connect/disconnect.
   const evs = await collect(s.client.events(inspectorV1.EventsRequest.fromPartial({ since, until: until_, filters: [`container=${c.id}`] })));
-  expect(evs.map((e) => e.action)).toEqual(['create', 'start', 'die', 'destroy']);
-  for (const e of evs) expect([e.type, e.actorId, e.actorAttributes.name, e.actorAttributes.image]).toEqual(['container', c.id, 'evt', 'busybox']);
-  expect(evs[2]!.actorAttributes.exitCode).toBe('7');
+  expect(evs.map((e) => `${e.type} ${e.action}`)).toEqual(['container create', 'network connect', 'container start', 'container die', 'network disconnect', 'container destroy']);
+  for (const e of evs.filter((x) => x.type === 'container')) expect([e.actorId, e.actorAttributes.name, e.actorAttributes.image]).toEqual([c.id, 'evt', 'busybox']);
+  expect(evs.find((e) => e.action === 'die')!.actorAttributes.exitCode).toBe('7');
   const times = evs.map((e) => e.time!.getTime());
   expect([...times].sort((a, b) => a - b)).toEqual(times);
   expect(times[0]).toBeGreaterThanOrEqual(since.getTime());
@@ -258,7 +262,7 @@ test('events replayed with since/until match what happened, in order; then live 
 
   // An until in the future: the replay, then live events up to that time, then the end.
   const t0 = Date.now();
-  const upTo = await collect(s.client.events(inspectorV1.EventsRequest.fromPartial({ since, untilText: String((Date.now() + 1500) / 1000), filters: [`container=${c.id}`] })));
+  const upTo = await collect(s.client.events(inspectorV1.EventsRequest.fromPartial({ since, untilText: String((Date.now() + 1500) / 1000), filters: [`container=${c.id}`, 'type=container'] })));
   expect(upTo.map((e) => e.action)).toEqual(['create', 'start', 'die', 'destroy']);
   expect(Date.now() - t0).toBeGreaterThanOrEqual(1300);
 

@@ -45,6 +45,9 @@ describe('containerToDocker', () => {
     const d = containerToDocker(c, { mergedDir: '', networkIds: new Map() }) as any;
     expect(d.State).toMatchObject({ Status: 'exited', Running: false, Pid: 0, ExitCode: 3, FinishedAt: '2024-05-01T10:00:05.5Z' });
     expect(d.Berth.ConmonPid).toBe(0);
+    expect(d.HostConfig.MemorySwap).toBe(-1);
+    c.hostConfig!.resources!.memorySwap = 0;
+    expect((containerToDocker(c, { mergedDir: '', networkIds: new Map() }) as any).HostConfig.MemorySwap).toBe(128 * 1024 * 1024);
     expect(d.NetworkSettings.Networks).toEqual({ none: expect.objectContaining({ IPAddress: '', NetworkID: '' }) });
     expect(d.NetworkSettings.Ports).toEqual({ '80/tcp': null });
   });

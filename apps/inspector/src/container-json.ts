@@ -118,7 +118,8 @@ export function containerToDocker(c: containersV1.Container, facts: HostFacts): 
       CpuShares: res.cpuShares,
       Memory: res.memory,
       NanoCpus: res.nanoCpus,
-      MemorySwap: res.memorySwap,
+      // Docker records the effective value: unset with a memory limit is twice the limit.
+      MemorySwap: res.memorySwap === 0 && res.memory > 0 ? res.memory * 2 : res.memorySwap,
       PidsLimit: res.pidsLimit > 0 ? res.pidsLimit : null,
     },
     GraphDriver: {
