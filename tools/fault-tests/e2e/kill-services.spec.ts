@@ -1,0 +1,110 @@
+// kill -9 each service in turn while a run/stop/rm loop goes on through the SDK: the launcher restarts it,
+// running containers keep running, no record is lost or duplicated, and every failed call is UNAVAILABLE.
+import { AlreadyExistsError, Berth, NotFoundError } from '@berth/client';
+import { alive, importBusybox, removeAllContainers, retryUnavailable, SERVICES, startBerth, until, type BerthUnderTest } from './harness';
+
+jest.setTimeout(240_000);
+
+const LONG = { overrides: { cmd: ['sleep', '1000'] }, hostConfig: { networkMode: 'none' } };
+
+async function records(berth: Berth) {
+  const [imgs, snaps, ctrs] = await Promise.all([berth.images.list({ filter: '' }), berth.snapshots.list({ parent: '' }), berth.containers.list({ all: true })]);
+  return {
+    images: imgs.images.map((i) => `${i.image?.name}@${i.image?.target?.digest}`).sort(),
+    snapshots: snaps.snapshots.map((s) => `${s.key}:${s.kind}`).sort(),
+    containers: ctrs.containers.map((c) => `${c.id}:${c.name}`).sort(),
+  };
+}
+
+/** One create → start → stop → rm cycle; UNAVAILABLE is retried, and a retry that finds the work done is fine. */
+async function cycle(berth: Berth, name: string, retried: string[]): Promise<void> {
+  let id: string;
+  try {
+    id = (await retryUnavailable(() => berth.createContainer({ image: 'busybox', name, ...LONG, overrides: { cmd: ['sleep', '30'] } }), retried, `create ${name}`)).id;
+  } catch (err) {
+    // The first attempt's Create went through before the service died: the container is there.
+    if (!(err instanceof AlreadyExistsError)) throw err;
+    id = (await retryUnavailable(() => berth.containers.get({ id: name }), retried, `get ${name}`)).id;
+  }
+  await retryUnavailable(async () => {
+    const c = await berth.containers.get({ id });
+    if (c.state?.status !== 'running') await berth.start(id);
+  }, retried, `start ${name}`);
+  await retryUnavailable(() => berth.containers.stop({ id, timeout: 1 }), retried, `stop ${name}`);
+  await retryUnavailable(async () => {
+    try {
+      await berth.removeContainer(id, true);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+  }, retried, `rm ${name}`);
+}
+
+describe('kill -9 of each service during a run/stop/rm loop', () => {
+  let b: BerthUnderTest;
+
+  beforeAll(async () => {
+    b = await startBerth();
+    await importBusybox(b.berth);
+  });
+
+  afterAll(async () => {
+    if (b) {
+      await removeAllContainers(b.berth).catch(() => undefined);
+      await b.stop();
+    }
+  });
+
+  it('restarts each service, keeps containers running, loses or duplicates no record, and fails only with UNAVAILABLE', async () => {
+    const { berth } = b;
+    const keepers = [];
+    for (const name of ['keeper-1', 'keeper-2']) {
+      const r = await berth.run({ image: 'busybox', name, ...LONG, detach: true });
+      keepers.push((await berth.containers.get({ id: r.container.id })).state!.pid);
+    }
+    const before = await records(berth);
+
+    let stop = false;
+    let done = 0;
+    const retried: string[] = [];
+    const loop = (async () => {
+      for (let i = 0; !stop; i++) {
+        await cycle(berth, `loop-${i}`, retried);
+        done++;
+      }
+    })();
+
+    const restartedIn: Record<string, number> = {};
+    for (const svc of SERVICES) {
+      const pids = await b.pids();
+      const mark = done;
+      await until(() => done > mark, 60_000, `a loop cycle before killing ${svc}`);
+      const t0 = Date.now();
+      process.kill(pids[svc], 'SIGKILL');
+      const now = await until(async () => {
+        const p = await b.pids();
+        return p[svc] !== pids[svc] ? p : undefined;
+      }, 30_000, `${svc} to be restarted by the launcher`);
+      restartedIn[svc] = Date.now() - t0;
+      expect(alive(now[svc])).toBe(true);
+      // The loop must get through whole cycles against the restarted service.
+      const after = done;
+      await until(() => done >= after + 2, 90_000, `two loop cycles after ${svc} restarted`);
+    }
+    stop = true;
+    await loop;
+
+    // Every retried failure was UNAVAILABLE naming the service (the loop rethrows anything else).
+    for (const r of retried) expect(r).toMatch(/unavailable|not reachable|restart|connect|UNAVAILABLE/i);
+    for (const pid of keepers) expect(alive(pid)).toBe(true);
+    for (const name of ['keeper-1', 'keeper-2']) expect((await berth.containers.get({ id: name })).state?.status).toBe('running');
+
+    // Calls cut by a dying service may leave a container's writable snapshot behind: the SDK's prune finds them.
+    const orphans = await berth.pruneOrphanSnapshots();
+    const after = await records(berth);
+    expect(after).toEqual(before);
+    const names = (await berth.containers.list({ all: true })).containers.map((c) => c.name);
+    expect(new Set(names).size).toBe(names.length);
+    console.log(`kill -9: ${done} cycles, restart times ${JSON.stringify(restartedIn)} ms, ${retried.length} retried calls, ${orphans.length} orphan snapshots pruned`);
+  });
+});
