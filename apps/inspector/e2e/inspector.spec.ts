@@ -170,6 +170,11 @@ test('ps: running by default, -a, -l shows the last exited container, filters, s
 
   const sized = await list(s.client, { last: 1, size: true });
   expect(sized[0]!.sizeRw).toBeGreaterThanOrEqual(300000);
+  // docker inspect --size: the writable layer, and it plus the unpacked busybox layer (about 2 MB).
+  const withSize = JSON.parse((await rpc<inspectorV1.InspectResponse>(s.client, 'inspect', { id: 'job', size: true })).json);
+  expect(withSize.SizeRw).toBe(sized[0]!.sizeRw);
+  expect(withSize.SizeRootFs).toBeGreaterThan(withSize.SizeRw + 1_000_000);
+  expect((await inspect(s.client, 'job')).SizeRw).toBeUndefined();
 
   // Paused: still listed by default, with docker's suffix; inspect says so.
   await unaryCall(s.stack.containers, 'pause', { id: 'web' });

@@ -36,6 +36,9 @@ class MemorySupervisor implements Upstream {
   async snapshotUsage() {
     return { size: 0, inodes: 0 };
   }
+  async snapshotStat(): Promise<never> {
+    throw new Error('not used');
+  }
   close() {}
 }
 

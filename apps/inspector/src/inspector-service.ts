@@ -88,11 +88,31 @@ export class InspectorService {
     return this.networkIds;
   }
 
-  /** docker inspect of one container, as a JSON-ready object. */
-  async inspect(ref: string): Promise<Record<string, unknown>> {
+  /** docker inspect of one container, as a JSON-ready object; with `size`, SizeRw and SizeRootFs too. */
+  async inspect(ref: string, size = false): Promise<Record<string, unknown>> {
     const c = await this.current(ref);
     const upper = overlayOptions(c.rootfs).upperdir ?? '';
-    return containerToDocker(c, { mergedDir: overlayMountPoint(upper), networkIds: await this.networkIdMap() });
+    const doc = containerToDocker(c, { mergedDir: overlayMountPoint(upper), networkIds: await this.networkIdMap() });
+    if (size) Object.assign(doc, await this.sizes(c));
+    return doc;
+  }
+
+  /** The writable layer's bytes, and those plus every unpacked layer below it (rootfs's own counts). */
+  private async sizes(c: containersV1.Container): Promise<{ SizeRw: number; SizeRootFs: number }> {
+    const rw = await this.sizeRw(c);
+    let total = rw;
+    if (c.snapshotKey) {
+      try {
+        let parent = (await this.opts.upstream.snapshotStat(c.snapshotKey)).parent;
+        for (let depth = 0; parent && depth < 512; depth++) {
+          total += (await this.opts.upstream.snapshotUsage(parent)).size;
+          parent = (await this.opts.upstream.snapshotStat(parent)).parent;
+        }
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return { SizeRw: rw, SizeRootFs: total };
   }
 
   async inspectImage(ref: string): Promise<Record<string, unknown>> {

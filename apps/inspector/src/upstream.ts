@@ -60,6 +60,7 @@ export interface Upstream {
   listNetworks(): Promise<networksV1.Network[]>;
   getImage(ref: string): Promise<imagesV1.GetImageResponse>;
   snapshotUsage(key: string): Promise<snapshotsV1.UsageResponse>;
+  snapshotStat(key: string): Promise<snapshotsV1.SnapshotInfo>;
   close(): void;
 }
 
@@ -97,6 +98,10 @@ export class GrpcUpstream implements Upstream {
 
   snapshotUsage(key: string): Promise<snapshotsV1.UsageResponse> {
     return call('rootfs', this.targets.rootfs, this.snapshots, 'usage', { key });
+  }
+
+  snapshotStat(key: string): Promise<snapshotsV1.SnapshotInfo> {
+    return call('rootfs', this.targets.rootfs, this.snapshots, 'stat', { key });
   }
 
   close(): void {

@@ -14,7 +14,7 @@ function cancelSignal(call: ServerWritableStream<unknown, unknown>): AbortSignal
 
 export function inspectorService(svc: InspectorService, log: Logger): ServiceRegistration {
   const impl: inspectorV1.InspectorServer = {
-    inspect: unary(log, 'Inspector.Inspect', async (req: inspectorV1.InspectRequest) => ({ json: JSON.stringify(await svc.inspect(req.id)) })),
+    inspect: unary(log, 'Inspector.Inspect', async (req: inspectorV1.InspectRequest) => ({ json: JSON.stringify(await svc.inspect(req.id, req.size)) })),
     inspectImage: unary(log, 'Inspector.InspectImage', async (req: inspectorV1.InspectRequest) => ({ json: JSON.stringify(await svc.inspectImage(req.id)) })),
     top: unary(log, 'Inspector.Top', (req: inspectorV1.TopRequest) => svc.top(req.id, req.psArgs)),
     list: unary(log, 'Inspector.List', (req: inspectorV1.ListRequest) => svc.list(req)),

@@ -29,6 +29,11 @@ export const protobufFileName = "berth/inspector/v1/inspector.proto";
 export interface InspectRequest {
   /** Id, name or unique id prefix. */
   id: string;
+  /**
+   * Container inspect only: add SizeRw (the writable layer) and SizeRootFs (it plus the image's layers),
+   * as docker inspect --size does.
+   */
+  size: boolean;
 }
 
 export interface InspectResponse {
@@ -189,13 +194,16 @@ export interface EventMessage_ActorAttributesEntry {
 }
 
 function createBaseInspectRequest(): InspectRequest {
-  return { id: "" };
+  return { id: "", size: false };
 }
 
 export const InspectRequest: MessageFns<InspectRequest> = {
   encode(message: InspectRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.id !== "") {
       writer.uint32(10).string(message.id);
+    }
+    if (message.size !== false) {
+      writer.uint32(16).bool(message.size);
     }
     return writer;
   },
@@ -221,6 +229,14 @@ export const InspectRequest: MessageFns<InspectRequest> = {
             message.id = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.size = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -234,13 +250,19 @@ export const InspectRequest: MessageFns<InspectRequest> = {
   },
 
   fromJSON(object: any): InspectRequest {
-    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      size: isSet(object.size) ? globalThis.Boolean(object.size) : false,
+    };
   },
 
   toJSON(message: InspectRequest): unknown {
     const obj: any = {};
     if (message.id !== "") {
       obj.id = message.id;
+    }
+    if (message.size !== false) {
+      obj.size = message.size;
     }
     return obj;
   },
@@ -251,6 +273,7 @@ export const InspectRequest: MessageFns<InspectRequest> = {
   fromPartial(object: DeepPartial<InspectRequest>): InspectRequest {
     const message = createBaseInspectRequest();
     message.id = object.id ?? "";
+    message.size = object.size ?? false;
     return message;
   },
 };
