@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { runService, serviceTarget } from '@berth/service-kit';
 import { GrpcBlobSink } from './commit/content-writer';
+import { ContainerSnapshotGc } from './gc/container-snapshot-gc';
 import { snapshotsService } from './grpc/snapshots-server';
 import { RootfsService } from './rootfs-service';
 import { createSnapshotter } from './snapshots';
@@ -26,9 +27,13 @@ void runService({
     const rootfs = new RootfsService({ snapshotter, blobs, blobSink, tmpDir: path.join(config.stateDir, 'tmp'), events: bus });
     const interrupted = await rootfs.recover();
     log.info({ driver: snapshotter.driver, imageStore, interrupted }, 'snapshotter ready');
+    // The writable snapshot of a container the supervisor destroyed on its own (run -d --rm) goes too.
+    const gc = new ContainerSnapshotGc({ rootfs, log });
+    gc.start(bus);
     return {
       services: [snapshotsService(rootfs, log)],
-      close: () => {
+      close: async () => {
+        await gc.stop();
         rootfs.close();
         blobSink.close();
       },
