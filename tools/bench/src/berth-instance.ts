@@ -16,7 +16,7 @@ export interface BerthInstance {
   stop(): Promise<void>;
 }
 
-export async function startBerth(opts: { root?: string } = {}): Promise<BerthInstance> {
+export async function startBerth(opts: { root?: string; env?: NodeJS.ProcessEnv } = {}): Promise<BerthInstance> {
   const root = opts.root ?? fs.mkdtempSync('/var/tmp/berth-bench-');
   const runDir = fs.mkdtempSync('/tmp/bb-');
   const natsPort = await freePort();
@@ -28,6 +28,7 @@ export async function startBerth(opts: { root?: string } = {}): Promise<BerthIns
     BERTH_NATS_URL: `nats://127.0.0.1:${natsPort}`,
     BERTH_LOG_LEVEL: 'warn',
     BERTH_LOG_JSON: '1',
+    ...opts.env,
   };
   // The launcher starts its own NATS unless BERTH_NATS_URL is set: give it the port only.
   const launcherEnv = { ...env };

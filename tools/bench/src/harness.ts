@@ -26,6 +26,8 @@ export interface CaseResult {
   results: Record<string, Summary>;
   /** "berth/podman" → median ratio. */
   ratios: Record<string, number>;
+  /** Extra figures a case reports beside its timings (phase breakdowns, counts of failures...). */
+  notes?: Record<string, unknown>;
 }
 
 export async function runCase(c: BenchCase, log: (line: string) => void = () => undefined): Promise<CaseResult> {
@@ -43,12 +45,17 @@ export async function runCase(c: BenchCase, log: (line: string) => void = () => 
   }
   const results: Record<string, Summary> = {};
   for (const [name, values] of samples) results[name] = summarise(values);
+  return { name: c.name, description: c.description, unit: c.unit, results, ratios: ratiosOf(results) };
+}
+
+/** Every berth subject (berth, berth-sdk...) over every peer (podman, docker, node...): median ratios. */
+export function ratiosOf(results: Record<string, Summary>): Record<string, number> {
   const ratios: Record<string, number> = {};
-  const berth = results.berth;
-  if (berth) {
-    for (const [name, s] of Object.entries(results)) if (name !== 'berth') ratios[`berth/${name}`] = berth.median / s.median;
+  const names = Object.keys(results);
+  for (const b of names.filter((n) => n.startsWith('berth'))) {
+    for (const p of names.filter((n) => !n.startsWith('berth'))) ratios[`${b}/${p}`] = results[b]!.median / results[p]!.median;
   }
-  return { name: c.name, description: c.description, unit: c.unit, results, ratios };
+  return ratios;
 }
 
 export function formatResult(r: CaseResult): string {
@@ -58,5 +65,6 @@ export function formatResult(r: CaseResult): string {
     lines.push(`  ${name.padEnd(14)} median ${fmt(s.median)} ${r.unit}  (p10 ${fmt(s.p10)}, p90 ${fmt(s.p90)}, n=${s.n}, spread ${(s.spread * 100).toFixed(0)}%)`);
   }
   for (const [k, v] of Object.entries(r.ratios)) lines.push(`  ${k.padEnd(14)} ${v.toFixed(2)}x`);
+  if (r.notes) lines.push(`  notes ${JSON.stringify(r.notes)}`);
   return lines.join('\n');
 }
