@@ -137,3 +137,26 @@ async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('a bounded replay', () => {
+  it('ends at the last stored event when messages were deleted from the stream', async () => {
+    const nats = await startNatsServer();
+    try {
+      const bus = await EventBus.connect({ url: nats.url, source: 'supervisor', node: 'n' });
+      for (const id of ['a', 'b', 'c']) bus.publish({ topic: 'container.create', subjectId: id });
+      await bus.flush();
+      const { jetstreamManager } = await import('@nats-io/jetstream');
+      const jsm = await jetstreamManager(bus.nc);
+      // The last event is deleted, as max_age or a purge would.
+      await jsm.streams.deleteMessage(STREAM_NAME, 3);
+      const seen: string[] = [];
+      const started = Date.now();
+      for await (const ev of bus.replay({ sequence: 1, until: new Date() })) seen.push(ev.envelope.subjectId);
+      expect(seen).toEqual(['a', 'b']);
+      expect(Date.now() - started).toBeLessThan(5000);
+      await bus.close();
+    } finally {
+      await nats.dispose();
+    }
+  });
+});

@@ -15,6 +15,8 @@ import { Outbox } from './outbox';
 import { STREAM_NAME, SUBJECT_PREFIX, subjectFor } from './subjects';
 
 const NANOS_PER_MS = 1_000_000;
+/** How long a replay bounded by `until` waits for a further stored event once `until` has passed. */
+const REPLAY_IDLE_MS = 750;
 
 export interface StreamLimits {
   /** How long events are kept (default 7 days). */
@@ -235,13 +237,29 @@ export class EventBus {
     const messages = await consumer.consume();
     const stop = () => messages.stop();
     opts.signal?.addEventListener('abort', stop, { once: true });
+    // A bounded replay also ends once `until` has passed and nothing more arrived for a moment: the pending
+    // count alone can stay above 0 (messages expired or purged under it), which would wait forever.
+    let lastDelivery = Date.now();
+    let handing = false; // the caller is still busy with the event last yielded
+    const untilMs = opts.until?.getTime();
+    const idle =
+      untilMs === undefined
+        ? undefined
+        : setInterval(() => {
+            if (!handing && Date.now() > untilMs && Date.now() - lastDelivery > REPLAY_IDLE_MS) stop();
+          }, REPLAY_IDLE_MS / 3);
     try {
       for await (const m of messages) {
+        lastDelivery = Date.now();
         if (untilNs !== undefined && m.info.timestampNanos > untilNs) break;
+        handing = true;
         yield toStored(m);
+        handing = false;
+        lastDelivery = Date.now();
         if (untilNs !== undefined && m.info.pending === 0) break;
       }
     } finally {
+      if (idle) clearInterval(idle);
       opts.signal?.removeEventListener('abort', stop);
       messages.stop();
     }
