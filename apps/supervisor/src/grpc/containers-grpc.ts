@@ -35,6 +35,7 @@ function pump<Req extends { part?: { $case: string; value: unknown } | undefined
   })();
 }
 
+// Handlers are async so that a lookup that throws at once (NOT_FOUND) becomes a rejection with its status, not UNKNOWN.
 export function containersService(mgr: ContainerManager, io: ContainerIo, log: Logger): ServiceRegistration {
   const impl: containersV1.ContainersServer = {
     create: unary(log, 'Containers.Create', async (req: containersV1.CreateContainerRequest) =>
@@ -47,13 +48,13 @@ export function containersService(mgr: ContainerManager, io: ContainerIo, log: L
         snapshotKey: req.snapshotKey,
       }),
     ),
-    start: unary(log, 'Containers.Start', (req: containersV1.ContainerRef) => mgr.start(req.id)),
-    stop: unary(log, 'Containers.Stop', (req: containersV1.StopContainerRequest) => mgr.stop(req.id, req.timeout)),
+    start: unary(log, 'Containers.Start', async (req: containersV1.ContainerRef) => mgr.start(req.id)),
+    stop: unary(log, 'Containers.Stop', async (req: containersV1.StopContainerRequest) => mgr.stop(req.id, req.timeout)),
     kill: unary(log, 'Containers.Kill', async (req: containersV1.KillContainerRequest) => {
       await mgr.kill(req.id, req.signal);
       return {};
     }),
-    restart: unary(log, 'Containers.Restart', (req: containersV1.StopContainerRequest) => mgr.restart(req.id, req.timeout)),
+    restart: unary(log, 'Containers.Restart', async (req: containersV1.StopContainerRequest) => mgr.restart(req.id, req.timeout)),
     pause: unary(log, 'Containers.Pause', async (req: containersV1.ContainerRef) => {
       await mgr.pause(req.id);
       return {};
@@ -79,8 +80,8 @@ export function containersService(mgr: ContainerManager, io: ContainerIo, log: L
       await mgr.remove(req.id, req.force);
       return {};
     }),
-    rename: unary(log, 'Containers.Rename', (req: containersV1.RenameContainerRequest) => mgr.rename(req.id, req.newName)),
-    update: unary(log, 'Containers.Update', (req: containersV1.UpdateContainerRequest) => mgr.update(req.id, req.resources, req.restartPolicy)),
+    rename: unary(log, 'Containers.Rename', async (req: containersV1.RenameContainerRequest) => mgr.rename(req.id, req.newName)),
+    update: unary(log, 'Containers.Update', async (req: containersV1.UpdateContainerRequest) => mgr.update(req.id, req.resources, req.restartPolicy)),
     get: unary(log, 'Containers.Get', async (req: containersV1.ContainerRef) => mgr.get(req.id)),
     list: unary(log, 'Containers.List', async (req: containersV1.ListContainersRequest) => ({ containers: mgr.list(req.all) })),
     resize: unary(log, 'Containers.Resize', async (req: containersV1.ResizeRequest) => {
