@@ -52,13 +52,21 @@ describe('cleanup on failure', () => {
     expect(await containerSnapshots()).toEqual([]);
   });
 
-  it('run -d --rm: the supervisor removes the exited container; system prune removes the snapshot it leaves', async () => {
+  it('run -d --rm: the supervisor removes the exited container, rootfs its snapshot (on container.destroy)', async () => {
     const id = (await w.berth(['run', '-d', '--rm', 'busybox', 'true'])).stdout.trim();
     await until(async () => !(await sdk.containers.list({ all: true })).containers.some((c) => c.id === id), 10_000, 'auto-remove');
-    expect(await containerSnapshots()).toEqual([id]);
+    await until(async () => (await containerSnapshots()).length === 0, 10_000, 'its snapshot removed');
+  });
+
+  it('system prune removes a container snapshot whose container is gone (a destroy event rootfs never saw)', async () => {
+    // A running container keeps its snapshot through the prune.
+    const id = (await w.berth(['run', '-d', 'busybox', 'sleep', '1000'])).stdout.trim();
+    const orphan = 'f'.repeat(64);
+    const snap = await sdk.snapshots.stat({ key: id });
+    await sdk.snapshots.prepare({ key: orphan, parent: snap.parent, labels: { 'berth.container': orphan } });
     const prune = await w.berth(['system', 'prune', '-f']);
-    expect(prune.stdout).toContain(`Deleted orphan snapshots:\n${id}\n`);
-    expect(await containerSnapshots()).toEqual([]);
+    expect(prune.stdout).toContain(`Deleted orphan snapshots:\n${orphan}\n`);
+    expect(await containerSnapshots()).toEqual([id]);
   });
 
   it('the SDK run workflow: attach, exit code, and --rm cleanup', async () => {

@@ -28,12 +28,17 @@ export interface World {
 
 export const SERVICES = ['image-store', 'rootfs', 'supervisor', 'inspector'];
 
-export async function startWorld(): Promise<World> {
+export interface WorldOptions {
+  /** More environment for every service (e.g. the supervisor's BERTH_BRIDGE_NAME). */
+  serviceEnv?: Record<string, string>;
+}
+
+export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   const dirs = tempBerthDirs('berth-cli-');
   const nats = await startNatsServer();
   const services: ServiceProcess[] = [];
   for (const service of SERVICES) {
-    const p = spawnService({ service, root: dirs.root, runDir: dirs.runDir, natsUrl: nats.url, env: { BERTH_LOG_LEVEL: 'warn' } });
+    const p = spawnService({ service, root: dirs.root, runDir: dirs.runDir, natsUrl: nats.url, env: { BERTH_LOG_LEVEL: 'warn', ...opts.serviceEnv } });
     services.push(p);
   }
   await Promise.all(services.map((s) => waitHealthy(s)));
@@ -45,7 +50,7 @@ export async function startWorld(): Promise<World> {
     BERTH_RUN: dirs.runDir,
     BERTH_ROOT: dirs.root,
     BERTH_NATS_URL: nats.url,
-    // No CNI network in the supervisor's main yet: every test container runs with --network none.
+    // The other suites stay off the host's default bridge; network.spec.ts brings its own.
     BERTH_DEFAULT_NETWORK: 'none',
   };
   const berth = (args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}) =>

@@ -1,0 +1,240 @@
+// Networking through the real CLI: the default bridge (the test's own bridge and subnet), published ports
+// answering HTTP from the host, inspect's NetworkSettings, user networks with names, --network none, a busy
+// host port, and nothing left on the host after rm -f or an auto-remove (netns, veth, iptables, IPAM lease,
+// snapshot).
+import * as net from 'node:net';
+import { Berth } from '@berth/client';
+import { cleanContainers, startWorld, until, type World } from './harness';
+import { NOTHING_LEFT, bridgePorts, deleteLink, freePort, httpGet, leftoversOf, linkExists } from './network-host';
+
+jest.setTimeout(90_000);
+
+const BRIDGE = 'bt-cli0';
+const PREFIX = '10.213.131';
+const USER_SUBNET = '10.213.132.0/24';
+
+let w: World;
+let sdk: Berth;
+const userBridges: string[] = [];
+
+beforeAll(async () => {
+  w = await startWorld({ serviceEnv: { BERTH_BRIDGE_NAME: BRIDGE, BERTH_BRIDGE_SUBNET: `${PREFIX}.0/24`, BERTH_NETWORK_POOL: '10.213.136.0/22' } });
+  // As a person types it: no --network anywhere, so the supervisor's default (bridge) applies.
+  delete w.env.BERTH_DEFAULT_NETWORK;
+  sdk = new Berth({ env: w.env });
+  expect((await w.berth(['load', '-i', w.archive])).code).toBe(0);
+}, 60_000);
+
+afterEach(() => cleanContainers(w));
+
+afterAll(async () => {
+  // A user network a failed test left behind goes before the services stop.
+  if (sdk) for (const n of (await sdk.networks.list({ nameContains: '' }).catch(() => ({ networks: [] }))).networks) if (!n.predefined) await w.berth(['network', 'rm', n.name]);
+  sdk?.close();
+  await w?.teardown();
+  for (const b of [BRIDGE, ...userBridges]) deleteLink(b);
+});
+
+async function ok(args: string[]): Promise<string> {
+  const r = await w.berth(args);
+  if (r.code !== 0) throw new Error(`berth ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function ipOf(ref: string): Promise<string> {
+  return (await ok(['inspect', '--format', '{{.NetworkSettings.IPAddress}}', ref])).trim();
+}
+
+const HTTPD = ['busybox', 'httpd', '-f', '-p', '80', '-h', '/var/www'];
+
+describe('default bridge', () => {
+  it('run -d -p HOSTPORT:80 (no --network): HTTP from the host on 127.0.0.1 and on the container IP; inspect and ps show it; rm -f leaves nothing', async () => {
+    const port = await freePort();
+    const id = (await ok(['run', '-d', '--name', 'web', '-p', `${port}:80`, ...HTTPD])).trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+
+    const settings = JSON.parse(await ok(['inspect', '--format', '{{json .NetworkSettings}}', 'web'])) as Record<string, unknown> & {
+      Networks: Record<string, Record<string, unknown>>;
+    };
+    const ip = settings.IPAddress as string;
+    expect(ip).toMatch(new RegExp(`^${PREFIX.replace(/\./g, '\\.')}\\.\\d+$`));
+    expect(settings).toMatchObject({
+      Bridge: BRIDGE,
+      Gateway: `${PREFIX}.1`,
+      IPPrefixLen: 24,
+      MacAddress: expect.stringMatching(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/),
+      SandboxKey: `/run/netns/berth-${id.slice(0, 12)}`,
+      Ports: { '80/tcp': [{ HostIp: expect.any(String), HostPort: String(port) }] },
+    });
+    expect(settings.Networks.bridge).toMatchObject({ IPAddress: ip, Gateway: `${PREFIX}.1`, IPPrefixLen: 24, MacAddress: settings.MacAddress });
+    expect((await ok(['inspect', '--format', '{{.HostConfig.NetworkMode}}', 'web'])).trim()).toBe('bridge');
+
+    // httpd may need a moment after start to listen.
+    const viaLoopback = await until(async () => {
+      const r = await httpGet('127.0.0.1', port);
+      return r.body !== undefined ? r : undefined;
+    }, 10_000, 'httpd on 127.0.0.1');
+    expect(viaLoopback).toEqual({ status: 200, body: 'hello from berth\n' });
+    expect(await httpGet(ip, 80)).toEqual({ status: 200, body: 'hello from berth\n' });
+
+    expect(await ok(['ps', '--format', '{{.Names}}\t{{.Ports}}'])).toBe(`web\t0.0.0.0:${port}->80/tcp\n`);
+    const table = await ok(['ps']);
+    expect(table.split('\n')[0]).toMatch(/PORTS/);
+    expect(table).toContain(`0.0.0.0:${port}->80/tcp`);
+
+    // While it runs the host has its netns, a veth on the bridge, its rules and its lease.
+    const during = leftoversOf(w.root, id, ip);
+    expect(during.netns).toEqual([`berth-${id.slice(0, 12)}`]);
+    expect(during.rules.some((r) => r.includes(`--dport ${port}`))).toBe(true);
+    expect(during.leases.length).toBe(1);
+    expect(bridgePorts(BRIDGE).length).toBe(1);
+
+    expect(await ok(['rm', '-f', 'web'])).toBe('web\n');
+    expect(leftoversOf(w.root, id, ip)).toEqual(NOTHING_LEFT);
+    expect(bridgePorts(BRIDGE)).toEqual([]);
+    expect((await httpGet('127.0.0.1', port, 1000)).error).toBeDefined();
+  });
+
+  it('two containers on the default bridge ping each other by IP', async () => {
+    await ok(['run', '-d', '--name', 'p1', 'busybox', 'sleep', '1000']);
+    await ok(['run', '-d', '--name', 'p2', 'busybox', 'sleep', '1000']);
+    const [ip1, ip2] = [await ipOf('p1'), await ipOf('p2')];
+    expect(ip1).not.toBe(ip2);
+    const a = await w.berth(['exec', 'p1', 'ping', '-c', '1', '-W', '2', ip2]);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toContain('1 packets received');
+    const b = await w.berth(['exec', 'p2', 'ping', '-c', '1', '-W', '2', ip1]);
+    expect(b.code).toBe(0);
+    // Each sees its own address on eth0.
+    expect((await ok(['exec', 'p1', 'ip', '-o', '-4', 'addr', 'show', 'eth0']))).toContain(`${ip1}/24`);
+  });
+
+  it('-P publishes the exposed ports on free host ports', async () => {
+    await ok(['run', '-d', '--name', 'pub', '-P', '--expose', '80', ...HTTPD]);
+    const ports = JSON.parse(await ok(['inspect', '--format', '{{json .NetworkSettings.Ports}}', 'pub'])) as Record<string, { HostPort: string }[]>;
+    const hostPort = Number(ports['80/tcp']![0]!.HostPort);
+    expect(hostPort).toBeGreaterThan(0);
+    expect(await ok(['ps', '--format', '{{.Ports}}'])).toBe(`0.0.0.0:${hostPort}->80/tcp\n`);
+    const r = await until(async () => {
+      const g = await httpGet('127.0.0.1', hostPort);
+      return g.body !== undefined ? g : undefined;
+    }, 10_000, 'httpd on the -P port');
+    expect(r.body).toBe('hello from berth\n');
+  });
+});
+
+describe('user networks', () => {
+  it('network create/ls/inspect; containers reach each other by name; rm refused while used, then works', async () => {
+    const netId = (await ok(['network', 'create', '--subnet', USER_SUBNET, 'testnet'])).trim();
+    expect(netId).toMatch(/^[0-9a-f]{64}$/);
+    const dup = await w.berth(['network', 'create', '--subnet', '10.213.132.128/25', 'othernet']);
+    expect(dup.code).not.toBe(0);
+    expect(dup.stderr).toMatch(/^Error: subnet 10\.213\.132\.128\/25 overlaps subnet 10\.213\.132\.0\/24 of network "testnet"\n$/);
+
+    const ls = await ok(['network', 'ls']);
+    expect(ls).toMatch(new RegExp(`${netId.slice(0, 12)}\\s+testnet\\s+bridge\\s+10\\.213\\.132\\.0/24`));
+    expect(ls).toMatch(/\sbridge\s+bridge\s+10\.213\.131\.0\/24/);
+    expect(ls).toMatch(/\snone\s+null/);
+
+    await ok(['run', '-d', '--name', 'n1', '--network', 'testnet', 'busybox', 'sleep', '1000']);
+    await ok(['run', '-d', '--name', 'n2', '--network', 'testnet', ...HTTPD]);
+    const [ip1, ip2] = [await ipOf('n1'), await ipOf('n2')];
+    expect(ip1).toMatch(/^10\.213\.132\.\d+$/);
+    const [doc] = JSON.parse(await ok(['network', 'inspect', 'testnet'])) as { Id: string; IPAM: unknown; Options: Record<string, string>; Containers: Record<string, { Name: string; IPv4Address: string }> }[];
+    expect(doc!.Id).toBe(netId);
+    expect(doc!.IPAM).toEqual({ Driver: 'default', Config: [{ Subnet: USER_SUBNET, Gateway: '10.213.132.1' }] });
+    const bridge = doc!.Options['com.docker.network.bridge.name']!;
+    userBridges.push(bridge);
+    expect(linkExists(bridge)).toBe(true);
+    expect(Object.values(doc!.Containers).map((c) => [c.Name, c.IPv4Address]).sort()).toEqual([['n1', `${ip1}/24`], ['n2', `${ip2}/24`]]);
+
+    // n1 started first: its hosts file learnt n2 when n2 joined.
+    const ping = await w.berth(['exec', 'n1', 'ping', '-c', '1', '-W', '2', 'n2']);
+    expect(ping.code).toBe(0);
+    expect(ping.stdout).toContain(`PING n2 (${ip2})`);
+    // (busybox-static's wget crashes with -T; a refused connection ends it quickly anyway.)
+    const get = await until(async () => {
+      const r = await w.berth(['exec', 'n1', 'wget', '-qO-', 'http://n2/']);
+      return r.code === 0 ? r : undefined;
+    }, 10_000, 'wget http://n2/');
+    expect(get.stdout).toBe('hello from berth\n');
+    expect((await w.berth(['exec', 'n2', 'ping', '-c', '1', '-W', '2', 'n1'])).code).toBe(0);
+
+    const refused = await w.berth(['network', 'rm', 'testnet']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^Error: network "testnet" has 2 attached container\(s\): .*n1.*; stop or disconnect them first\n$/);
+    expect(await ok(['rm', '-f', 'n1', 'n2'])).toBe('n1\nn2\n');
+    expect(await ok(['network', 'rm', 'testnet'])).toBe('testnet\n');
+    expect(linkExists(bridge)).toBe(false);
+    expect((await ok(['network', 'ls', '-q'])).split('\n').filter(Boolean)).not.toContain(netId.slice(0, 12));
+    const gone = await w.berth(['network', 'inspect', 'testnet']);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toBe('Error: network "testnet" not found\n');
+  });
+
+  it('an unknown network is refused with exit 125 and leaves nothing', async () => {
+    const r = await w.berth(['run', '--rm', '--network', 'nosuchnet', 'busybox', 'true']);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/^Error: .*network "nosuchnet" not found.*\n$/);
+    expect((await sdk.containers.list({ all: true })).containers).toEqual([]);
+  });
+});
+
+describe('--network none', () => {
+  it('has only lo', async () => {
+    const r = await w.berth(['run', '--rm', '--network', 'none', 'busybox', 'ls', '/sys/class/net']);
+    expect(r).toEqual({ code: 0, stdout: 'lo\n', stderr: '' });
+  });
+});
+
+describe('a host port already in use', () => {
+  it('held by a host process: exit 125, one clear line, nothing running or configured', async () => {
+    const holder = net.createServer();
+    const port = await new Promise<number>((resolve) => holder.listen(0, '127.0.0.1', () => resolve((holder.address() as net.AddressInfo).port)));
+    try {
+      const r = await w.berth(['run', '-d', '--name', 'busy', '-p', `${port}:80`, ...HTTPD]);
+      expect(r.code).toBe(125);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`Error: host port 0.0.0.0:${port}/tcp is already in use on the host\n`);
+      // As docker: the container was created and stays, not started.
+      const ctr = await sdk.containers.get({ id: 'busy' });
+      expect(ctr.state?.status).toBe('created');
+      expect(leftoversOf(w.root, ctr.id, '')).toEqual(NOTHING_LEFT);
+      expect(bridgePorts(BRIDGE)).toEqual([]);
+
+      // With --rm not even the container is left (nor its snapshot: cleanContainers checks).
+      const rm = await w.berth(['run', '-d', '--rm', '-p', `${port}:80`, ...HTTPD]);
+      expect(rm.code).toBe(125);
+      expect(rm.stderr).toBe(`Error: host port 0.0.0.0:${port}/tcp is already in use on the host\n`);
+      expect((await sdk.containers.list({ all: true })).containers.map((c) => c.name)).toEqual(['busy']);
+    } finally {
+      await new Promise((r) => holder.close(r));
+    }
+  });
+
+  it('published by another container: exit 125, the first one keeps serving', async () => {
+    const port = await freePort();
+    await ok(['run', '-d', '--name', 'first', '-p', `${port}:80`, ...HTTPD]);
+    const r = await w.berth(['run', '-d', '--rm', '--name', 'second', '-p', `${port}:80`, ...HTTPD]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toBe(`Error: host port ${port}:80/tcp is already published by another container\n`);
+    expect((await sdk.containers.list({ all: true })).containers.map((c) => c.name)).toEqual(['first']);
+    expect(bridgePorts(BRIDGE).length).toBe(1);
+    const g = await until(async () => {
+      const x = await httpGet('127.0.0.1', port);
+      return x.body !== undefined ? x : undefined;
+    }, 10_000, 'first httpd');
+    expect(g.body).toBe('hello from berth\n');
+  });
+});
+
+describe('auto-remove', () => {
+  it('run -d --rm: once it exits the supervisor removes the container and rootfs its snapshot; nothing is left on the host', async () => {
+    const id = (await ok(['run', '-d', '--rm', 'busybox', 'true'])).trim();
+    await until(async () => !(await sdk.containers.list({ all: true })).containers.some((c) => c.id === id), 10_000, 'auto-remove of the container');
+    await until(async () => !(await sdk.snapshots.list({ parent: '' })).snapshots.some((s) => s.labels['berth.container'] === id), 10_000, 'its snapshot removed');
+    expect(leftoversOf(w.root, id, '')).toEqual(NOTHING_LEFT);
+    expect(bridgePorts(BRIDGE)).toEqual([]);
+    expect((await ok(['system', 'prune', '-f']))).toContain('0 orphan snapshots');
+  });
+});
