@@ -28,7 +28,7 @@ void runService({
     const interrupted = await rootfs.recover();
     log.info({ driver: snapshotter.driver, imageStore, interrupted }, 'snapshotter ready');
     // The writable snapshot of a container the supervisor destroyed on its own (run -d --rm) goes too.
-    const gc = new ContainerSnapshotGc({ rootfs, log });
+    const gc = new ContainerSnapshotGc({ rootfs, log, node: config.node });
     gc.start(bus);
     return {
       services: [snapshotsService(rootfs, log)],

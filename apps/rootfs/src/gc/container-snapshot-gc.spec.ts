@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createSnapshotter, type Snapshotter } from '../snapshots';
-import { CONTAINER_LABEL, ContainerSnapshotGc, isMounted, type DestroyEvent } from './container-snapshot-gc';
+import { CONTAINER_LABEL, ContainerSnapshotGc, gcConsumerName, isMounted, type DestroyEvent } from './container-snapshot-gc';
 
 const ID = 'a'.repeat(64);
 const OTHER = 'b'.repeat(64);
@@ -75,5 +75,12 @@ describe('isMounted', () => {
     expect(isMounted('1 2 0:1 /a /m rw - ext4 /dev/x rw\n', '/a b')).toBe(false);
     expect(isMounted('1 2 0:1 / /m rw shared:1 - overlay overlay rw,upperdir=/s/1/fs,workdir=/s/1/work\n', '/s/1/fs')).toBe(true);
     expect(isMounted('1 2 0:1 / /m rw shared:1 - overlay overlay rw,upperdir=/s/10/fs,workdir=/s/1/work\n', '/s/1/fs')).toBe(false);
+  });
+});
+
+describe('gcConsumerName', () => {
+  it('is a valid JetStream consumer name per node', () => {
+    expect(gcConsumerName('host-1.example.org')).toBe('rootfs-container-snapshot-gc-host-1_example_org');
+    expect(gcConsumerName('a b*>')).toBe('rootfs-container-snapshot-gc-a_b__');
   });
 });

@@ -15,8 +15,13 @@ import type { RootfsService } from '../rootfs-service';
 
 /** The label the SDK puts on a container's writable snapshot (libs/client CONTAINER_LABEL). */
 export const CONTAINER_LABEL = 'berth.container';
-/** The durable consumer's name on the BERTH_EVENTS stream. */
-export const GC_CONSUMER = 'rootfs-container-snapshot-gc';
+/**
+ * The durable consumer's name on the BERTH_EVENTS stream, one per node: two rootfs processes of one node on
+ * one stream would share it and each see only part of the events; other nodes' destroys match nothing here.
+ */
+export function gcConsumerName(node: string): string {
+  return `rootfs-container-snapshot-gc-${node.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
 /** Only the supervisor's word that a container is gone counts. */
 export const DESTROY_SOURCE = 'supervisor';
 
@@ -39,6 +44,8 @@ export interface ContainerSnapshotGcOptions {
   mountInfo?: () => string;
   /** Wait before consuming again after the consumer failed (NATS away). */
   retryDelayMs?: number;
+  /** This node's name (the consumer is named after it). */
+  node?: string;
 }
 
 export interface GcResult {
@@ -98,7 +105,7 @@ export class ContainerSnapshotGc {
     this.loop = (async () => {
       while (!abort.signal.aborted) {
         try {
-          await bus.consumeDurable(GC_CONSUMER, 'container.destroy', async (ev) => void (await this.handle(ev.envelope)), abort.signal);
+          await bus.consumeDurable(gcConsumerName(this.opts.node ?? 'local'), 'container.destroy', async (ev) => void (await this.handle(ev.envelope)), abort.signal);
         } catch (err) {
           if (abort.signal.aborted) break;
           this.opts.log?.warn({ err: (err as Error).message }, 'container.destroy consumer failed; retrying');
