@@ -95,6 +95,18 @@ describe('default bridge', () => {
     expect((await httpGet('127.0.0.1', port, 1000)).error).toBeDefined();
   });
 
+  it('run --rm in the foreground (no --network): eth0 on the bridge subnet, the exit code, then nothing left', async () => {
+    const r = await w.berth(['run', '--rm', 'busybox', 'sh', '-c', 'hostname; ip -o -4 addr show eth0; exit 3']);
+    expect(r.code).toBe(3);
+    const [id12, addr] = r.stdout.split('\n');
+    expect(id12).toMatch(/^[0-9a-f]{12}$/);
+    const ip = new RegExp(`inet (${PREFIX.replace(/\./g, '\\.')}\\.\\d+)/24`).exec(addr ?? '')?.[1];
+    expect(ip).toBeDefined();
+    expect((await sdk.containers.list({ all: true })).containers).toEqual([]);
+    // The network teardown does not hold up the exit code; it completes right after.
+    await until(() => JSON.stringify(leftoversOf(w.root, id12!, ip!)) === JSON.stringify(NOTHING_LEFT) && bridgePorts(BRIDGE).length === 0, 10_000, 'network teardown');
+  });
+
   it('two containers on the default bridge ping each other by IP', async () => {
     await ok(['run', '-d', '--name', 'p1', 'busybox', 'sleep', '1000']);
     await ok(['run', '-d', '--name', 'p2', 'busybox', 'sleep', '1000']);
