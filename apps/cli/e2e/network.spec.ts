@@ -96,6 +96,7 @@ describe('default bridge', () => {
   });
 
   it('run --rm in the foreground (no --network): eth0 on the bridge subnet, the exit code, then nothing left', async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
     const r = await w.berth(['run', '--rm', 'busybox', 'sh', '-c', 'hostname; ip -o -4 addr show eth0; exit 3']);
     expect(r.code).toBe(3);
     const [id12, addr] = r.stdout.split('\n');
@@ -105,6 +106,14 @@ describe('default bridge', () => {
     expect((await sdk.containers.list({ all: true })).containers).toEqual([]);
     // The network teardown does not hold up the exit code; it completes right after.
     await until(() => JSON.stringify(leftoversOf(w.root, id12!, ip!)) === JSON.stringify(NOTHING_LEFT) && bridgePorts(BRIDGE).length === 0, 10_000, 'network teardown');
+    // Both ends are events on NATS.
+    const actions = await until(async () => {
+      const ev = await ok(['events', '--since', since, '--until', new Date().toISOString(), '--filter', 'type=network', '--format', 'json']);
+      const mine = ev.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Action: string; Actor: { Attributes: Record<string, string> } });
+      const acts = mine.filter((e) => e.Actor.Attributes.container?.startsWith(id12!)).map((e) => `${e.Action} ${e.Actor.Attributes.name}`);
+      return acts.length === 2 ? acts : undefined;
+    }, 10_000, 'network connect/disconnect events');
+    expect(actions).toEqual(['connect bridge', 'disconnect bridge']);
   });
 
   it('two containers on the default bridge ping each other by IP', async () => {
