@@ -19,15 +19,15 @@ function render(docs: unknown[], format: string | undefined): void {
 async function inspectOne(ref: string, type: string | undefined): Promise<unknown> {
   const { NotFoundError } = require('@berth/client') as typeof import('@berth/client');
   const berth = connect();
-  if (type === 'image') return JSON.parse((await berth.inspector.inspectImage({ id: ref })).json);
-  if (type === 'container') return JSON.parse((await berth.inspector.inspect({ id: ref })).json);
+  if (type === 'image') return JSON.parse((await berth.inspector.inspectImage({ id: ref, size: false })).json);
+  if (type === 'container') return JSON.parse((await berth.inspector.inspect({ id: ref, size: false })).json);
   try {
-    return JSON.parse((await berth.inspector.inspect({ id: ref })).json);
+    return JSON.parse((await berth.inspector.inspect({ id: ref, size: false })).json);
   } catch (e) {
     if (!(e instanceof NotFoundError)) throw e;
   }
   try {
-    return JSON.parse((await berth.inspector.inspectImage({ id: ref })).json);
+    return JSON.parse((await berth.inspector.inspectImage({ id: ref, size: false })).json);
   } catch (e) {
     if (e instanceof NotFoundError) throw new CliError(`no such object: ${ref}`);
     throw e;
