@@ -201,10 +201,17 @@ describe('user networks', () => {
   });
 });
 
-describe('--network none', () => {
-  it('has only lo', async () => {
+describe('--network none / host', () => {
+  it('none has only lo', async () => {
     const r = await w.berth(['run', '--rm', '--network', 'none', 'busybox', 'ls', '/sys/class/net']);
     expect(r).toEqual({ code: 0, stdout: 'lo\n', stderr: '' });
+  });
+
+  it('host shares the host\'s interfaces; -p there gets docker\'s warning', async () => {
+    const r = await w.berth(['run', '--rm', '--network', 'host', '-p', '80:80', 'busybox', 'ls', '/sys/class/net']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('WARNING: Published ports are discarded when using host network mode\n');
+    expect(r.stdout.split('\n')).toEqual(expect.arrayContaining(['lo', BRIDGE]));
   });
 });
 

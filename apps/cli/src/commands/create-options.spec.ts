@@ -1,4 +1,4 @@
-import { createOptions } from './create-options';
+import { createOptions, flagWarnings } from './create-options';
 
 describe('run/create flags → SDK create options', () => {
   it('maps docker flags to the container and host config', () => {
@@ -38,4 +38,11 @@ describe('run/create flags → SDK create options', () => {
     [{ pull: 'sometimes' }, 'invalid --pull "sometimes": use missing, never or always'],
     [{ detachKeys: 'ctrl-xx' }, 'invalid detach keys "ctrl-xx": "ctrl-xx" is not a character or ctrl-<key>'],
   ])('refuses %j', (flags, msg) => expect(() => createOptions('b', [], flags)).toThrow(msg));
+
+  it('warns, as docker does, that -p/-P mean nothing with --network host', () => {
+    expect(flagWarnings({ network: 'host', publish: ['80:80'] })).toEqual(['WARNING: Published ports are discarded when using host network mode']);
+    expect(flagWarnings({ network: 'host', publishAll: true })).toHaveLength(1);
+    expect(flagWarnings({ network: 'bridge', publish: ['80:80'] })).toEqual([]);
+    expect(flagWarnings({ network: 'host' })).toEqual([]);
+  });
 });

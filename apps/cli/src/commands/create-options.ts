@@ -41,6 +41,12 @@ export interface ContainerFlags {
 
 const PULL = new Set(['missing', 'never', 'always']);
 
+/** Docker's warnings for flags the network mode makes pointless (the supervisor ignores them; not refused). */
+export function flagWarnings(f: ContainerFlags): string[] {
+  if (f.network === 'host' && ((f.publish?.length ?? 0) > 0 || f.publishAll)) return ['WARNING: Published ports are discarded when using host network mode'];
+  return [];
+}
+
 export function createOptions(image: string, command: string[], f: ContainerFlags): RunOptions {
   if (f.rm && f.restart && f.restart !== 'no') throw new UsageError('conflicting options: --restart and --rm');
   if (f.pull && !PULL.has(f.pull)) throw new UsageError(`invalid --pull "${f.pull}": use missing, never or always`);

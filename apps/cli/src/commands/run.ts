@@ -1,10 +1,10 @@
 // run, create, start, attach, exec, enter: the verbs that start processes and may connect the terminal.
 import type { IoSession, SessionEnd } from '@berth/client';
 import { CliError } from '../cli-error';
-import { connect, out } from '../context';
+import { connect, err, out } from '../context';
 import { parseDetachKeys, parseEnv } from '../parse/flags';
 import { connectTerminal, stdioSink, terminalSize } from '../terminal';
-import { createOptions, type ContainerFlags } from './create-options';
+import { createOptions, flagWarnings, type ContainerFlags } from './create-options';
 
 /** Without a TTY, ctrl-c and SIGTERM go to the container (docker's --sig-proxy), not to us. */
 function proxySignals(id: string): () => void {
@@ -32,6 +32,7 @@ async function follow(id: string, session: IoSession, done: Promise<SessionEnd>,
 export async function run(image: string, command: string[], f: ContainerFlags): Promise<number> {
   const berth = connect();
   const opts = createOptions(image, command, f);
+  for (const w of flagWarnings(f)) err(w);
   if (f.detach) {
     const res = await berth.run({ ...opts, detach: true });
     out(res.container.id);
@@ -56,6 +57,7 @@ export async function run(image: string, command: string[], f: ContainerFlags): 
 export async function create(image: string, command: string[], f: ContainerFlags): Promise<number> {
   const berth = connect();
   const opts = createOptions(image, command, f);
+  for (const w of flagWarnings(f)) err(w);
   const ctr = await berth.createContainer({ ...opts, hostConfig: { ...opts.hostConfig, autoRemove: !!f.rm } });
   out(ctr.id);
   return 0;
