@@ -5,7 +5,7 @@
 import * as net from 'node:net';
 import { Berth } from '@berth/client';
 import { cleanContainers, startWorld, until, type World } from './harness';
-import { NOTHING_LEFT, bridgePorts, deleteLink, freePort, httpGet, leftoversOf, linkExists } from './network-host';
+import { NOTHING_LEFT, bridgePorts, deleteLink, freePort, httpGet, iptablesRules, leftoversOf, linkExists } from './network-host';
 
 jest.setTimeout(90_000);
 
@@ -130,7 +130,7 @@ describe('default bridge', () => {
     expect((await ok(['exec', 'p1', 'ip', '-o', '-4', 'addr', 'show', 'eth0']))).toContain(`${ip1}/24`);
   });
 
-  it('-P publishes the exposed ports on free host ports', async () => {
+  it('-P publishes the exposed ports on free host ports; -p 127.0.0.1:HOSTPORT:80 is DNAT for that address only', async () => {
     await ok(['run', '-d', '--name', 'pub', '-P', '--expose', '80', ...HTTPD]);
     const ports = JSON.parse(await ok(['inspect', '--format', '{{json .NetworkSettings.Ports}}', 'pub'])) as Record<string, { HostPort: string }[]>;
     const hostPort = Number(ports['80/tcp']![0]!.HostPort);
@@ -141,6 +141,18 @@ describe('default bridge', () => {
       return g.body !== undefined ? g : undefined;
     }, 10_000, 'httpd on the -P port');
     expect(r.body).toBe('hello from berth\n');
+
+    const port = await freePort();
+    await ok(['run', '-d', '--name', 'local', '-p', `127.0.0.1:${port}:80`, ...HTTPD]);
+    expect(await ok(['ps', '--filter', 'name=local', '--format', '{{.Ports}}'])).toBe(`127.0.0.1:${port}->80/tcp\n`);
+    const l = await until(async () => {
+      const g = await httpGet('127.0.0.1', port);
+      return g.body !== undefined ? g : undefined;
+    }, 10_000, 'httpd on 127.0.0.1 only');
+    expect(l.body).toBe('hello from berth\n');
+    const dnat = iptablesRules().filter((x) => x.includes(`--dport ${port}`) && x.includes('DNAT'));
+    expect(dnat.length).toBeGreaterThan(0);
+    for (const rule of dnat) expect(rule).toContain('-d 127.0.0.1/32');
   });
 });
 
