@@ -104,8 +104,9 @@ it('survives kill -9 with containers running, records exits that happened while 
   expect((err as grpc.ServiceError).code).toBe(grpc.status.NOT_FOUND);
 
   await until(() => topicsOf(a.id).includes('container.destroy') && topicsOf(b.id).includes('container.destroy'), 10_000, 'destroy events');
-  expect(topicsOf(a.id)).toEqual(['container.create', 'container.start', 'container.pause', 'container.unpause', 'container.kill', 'container.die', 'container.stop', 'container.destroy']);
-  expect(topicsOf(b.id)).toEqual(['container.create', 'container.start', 'container.die', 'container.destroy']);
+  // As docker: the network (here "none") is connected before start and disconnected after the exit.
+  expect(topicsOf(a.id)).toEqual(['container.create', 'network.connect', 'container.start', 'container.pause', 'container.unpause', 'container.kill', 'container.die', 'network.disconnect', 'container.stop', 'container.destroy']);
+  expect(topicsOf(b.id)).toEqual(['container.create', 'network.connect', 'container.start', 'container.die', 'network.disconnect', 'container.destroy']);
   const die = events.find((e) => e.subjectId === b.id && e.topic === 'container.die')!;
   expect(die.attributes.exitCode).toBe('5');
   expect(die.body?.$case === 'container' && die.body.value.exitCode).toBe(5);
@@ -172,8 +173,8 @@ it('streams attach, exec and logs over gRPC and maps errors to status codes', as
   await call(client, 'delete', { id: 'stdin', force: false });
   expect(leftovers(`${dirs.runDir}/supervisor`, [c.id, upd.id])).toEqual([]);
   await until(() => topicsOf(upd.id).includes('container.destroy'), 10_000, 'the destroy event');
-  expect(topicsOf(upd.id)).toEqual(['container.create', 'container.attach', 'container.start', 'exec.create', 'exec.start', 'exec.die',
-    'container.kill', 'container.die', 'container.destroy']);
+  expect(topicsOf(upd.id)).toEqual(['container.create', 'network.connect', 'container.attach', 'container.start', 'exec.create', 'exec.start', 'exec.die',
+    'container.kill', 'container.die', 'network.disconnect', 'container.destroy']);
   const execEvents = events.filter((e) => e.subjectId === upd.id && e.topic.startsWith('exec.'));
   expect(new Set(execEvents.map((e) => e.attributes.execID)).size).toBe(1);
   expect(execEvents.at(-1)!.attributes.exitCode).toBe('4');
