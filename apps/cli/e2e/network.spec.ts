@@ -78,6 +78,9 @@ describe('default bridge', () => {
     expect(await httpGet(ip, 80)).toEqual({ status: 200, body: 'hello from berth\n' });
 
     expect(await ok(['ps', '--format', '{{.Names}}\t{{.Ports}}'])).toBe(`web\t0.0.0.0:${port}->80/tcp\n`);
+    expect(await ok(['port', 'web'])).toBe(`80/tcp -> 0.0.0.0:${port}\n`);
+    expect(await ok(['port', 'web', '80'])).toBe(`0.0.0.0:${port}\n`);
+    expect(await w.berth(['port', 'web', '81/udp'])).toEqual({ code: 1, stdout: '', stderr: "Error: no public port '81/udp' published for web\n" });
     const table = await ok(['ps']);
     expect(table.split('\n')[0]).toMatch(/PORTS/);
     expect(table).toContain(`0.0.0.0:${port}->80/tcp`);

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { UsageError } from './cli-error';
 
-const CONTAINER_VERBS = new Set(['start', 'stop', 'restart', 'kill', 'pause', 'unpause', 'wait', 'rm', 'rename', 'update', 'diff', 'commit', 'logs', 'inspect', 'top', 'stats', 'attach', 'exec', 'enter']);
+const CONTAINER_VERBS = new Set(['start', 'stop', 'restart', 'kill', 'pause', 'unpause', 'wait', 'rm', 'rename', 'update', 'diff', 'commit', 'logs', 'inspect', 'top', 'port', 'stats', 'attach', 'exec', 'enter']);
 const IMAGE_VERBS = new Set(['run', 'create', 'save', 'tag', 'rmi', 'history']);
 
 function words(cmd: Command): string {

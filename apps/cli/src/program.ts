@@ -154,6 +154,8 @@ export function buildProgram(): Command {
     .action(lazy(insp, (m) => m.inspect));
   program.command('top').description("list a container's processes").argument('<container>').argument('[ps-options...]').passThroughOptions()
     .action(lazy(insp, (m) => m.top));
+  program.command('port').description("a container's published ports, or where one of them is published").argument('<container>').argument('[private-port]', 'PORT[/tcp|udp]')
+    .action(lazy(insp, (m) => m.port));
   program.command('stats').description('live resource use of containers').argument('[container...]')
     .option('--no-stream', 'print one sample and exit')
     .option('--format <template>', 'json or a Go template')

@@ -1,4 +1,4 @@
-// inspect, image inspect, top, ps, stats, events: the read side, served by the inspector service. The CLI
+// inspect, image inspect, top, port, ps, stats, events: the read side, served by the inspector service. The CLI
 // formats what the inspector answers and computes nothing of its own.
 import { CliError } from '../cli-error';
 import { connect, out } from '../context';
@@ -54,6 +54,31 @@ export async function inspect(refs: string[], f: { format?: string; type?: strin
 export async function top(ref: string, psArgs: string[]): Promise<number> {
   const res = await connect().inspector.top({ id: ref, psArgs });
   process.stdout.write(table(res.titles, res.processes.map((p) => p.columns)));
+  return 0;
+}
+
+interface PortBinding {
+  HostIp: string;
+  HostPort: string;
+}
+
+/** docker port: a container's published ports (inspect's NetworkSettings.Ports), or where one of them is. */
+export async function port(ref: string, privatePort: string | undefined): Promise<number> {
+  let key: string | undefined;
+  if (privatePort !== undefined) {
+    key = privatePort.includes('/') ? privatePort : `${privatePort}/tcp`;
+    if (!/^\d{1,5}\/(tcp|udp)$/.test(key)) throw new CliError(`invalid port "${privatePort}": use PORT[/tcp|udp]`);
+  }
+  const doc = JSON.parse((await connect().inspector.inspect({ id: ref, size: false })).json) as { NetworkSettings?: { Ports?: Record<string, PortBinding[] | null> } };
+  const ports = doc.NetworkSettings?.Ports ?? {};
+  const where = (b: PortBinding) => `${b.HostIp || '0.0.0.0'}:${b.HostPort}`;
+  if (key) {
+    const bound = (ports[key] ?? []).filter((b) => b.HostPort);
+    if (bound.length === 0) throw new CliError(`no public port '${key}' published for ${ref}`, 1);
+    for (const b of bound) out(where(b));
+    return 0;
+  }
+  for (const [k, bindings] of Object.entries(ports)) for (const b of bindings ?? []) if (b.HostPort) out(`${k} -> ${where(b)}`);
   return 0;
 }
 
