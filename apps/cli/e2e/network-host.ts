@@ -47,6 +47,22 @@ export function linkExists(name: string): boolean {
   return spawnSync('ip', ['link', 'show', name], { stdio: 'ignore' }).status === 0;
 }
 
+/**
+ * Claims a bridge name and two /24s for one test run, so that two runs at once (two people, or CI and a
+ * person) do not share a bridge or a subnet: creating the bridge device is the atomic claim of its number.
+ */
+export function claimBridge(prefix: string): { bridge: string; subnet: string; userSubnet: string; third: number } {
+  const routes = execFileSync('ip', ['-4', '-o', 'route', 'show'], { encoding: 'utf8' });
+  const candidates = Array.from({ length: 25 }, (_, i) => 140 + 2 * i).sort(() => Math.random() - 0.5);
+  for (const third of candidates) {
+    if (routes.includes(`10.213.${third}.`) || routes.includes(`10.213.${third + 1}.`)) continue;
+    const bridge = `${prefix}${third}`;
+    if (spawnSync('ip', ['link', 'add', bridge, 'type', 'bridge'], { stdio: 'ignore' }).status !== 0) continue;
+    return { bridge, subnet: `10.213.${third}.0/24`, userSubnet: `10.213.${third + 1}.0/24`, third };
+  }
+  throw new Error('no free 10.213.x.0/24 pair for a test bridge');
+}
+
 export function deleteLink(name: string): void {
   if (linkExists(name)) execFileSync('ip', ['link', 'del', name]);
 }

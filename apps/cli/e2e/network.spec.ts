@@ -5,20 +5,23 @@
 import * as net from 'node:net';
 import { Berth } from '@berth/client';
 import { cleanContainers, startWorld, until, type World } from './harness';
-import { NOTHING_LEFT, bridgePorts, deleteLink, freePort, httpGet, iptablesRules, leftoversOf, linkExists } from './network-host';
+import { NOTHING_LEFT, bridgePorts, claimBridge, deleteLink, freePort, httpGet, iptablesRules, leftoversOf, linkExists } from './network-host';
 
 jest.setTimeout(90_000);
 
-const BRIDGE = 'bt-cli0';
-const PREFIX = '10.213.131';
-const USER_SUBNET = '10.213.132.0/24';
+// This run's own bridge (bt-cliN) on 10.213.N.0/24, its user network on 10.213.N+1.0/24.
+const claim = claimBridge('bt-cli');
+const BRIDGE = claim.bridge;
+const PREFIX = `10.213.${claim.third}`;
+const USER_SUBNET = claim.userSubnet;
+const USER_PREFIX = `10.213.${claim.third + 1}`;
 
 let w: World;
 let sdk: Berth;
 const userBridges: string[] = [];
 
 beforeAll(async () => {
-  w = await startWorld({ serviceEnv: { BERTH_BRIDGE_NAME: BRIDGE, BERTH_BRIDGE_SUBNET: `${PREFIX}.0/24`, BERTH_NETWORK_POOL: '10.213.136.0/22' } });
+  w = await startWorld({ serviceEnv: { BERTH_BRIDGE_NAME: BRIDGE, BERTH_BRIDGE_SUBNET: claim.subnet, BERTH_NETWORK_POOL: USER_SUBNET } });
   // As a person types it: no --network anywhere, so the supervisor's default (bridge) applies.
   delete w.env.BERTH_DEFAULT_NETWORK;
   sdk = new Berth({ env: w.env });
@@ -163,22 +166,22 @@ describe('user networks', () => {
   it('network create/ls/inspect; containers reach each other by name; rm refused while used, then works', async () => {
     const netId = (await ok(['network', 'create', '--subnet', USER_SUBNET, 'testnet'])).trim();
     expect(netId).toMatch(/^[0-9a-f]{64}$/);
-    const dup = await w.berth(['network', 'create', '--subnet', '10.213.132.128/25', 'othernet']);
+    const dup = await w.berth(['network', 'create', '--subnet', `${USER_PREFIX}.128/25`, 'othernet']);
     expect(dup.code).not.toBe(0);
-    expect(dup.stderr).toMatch(/^Error: subnet 10\.213\.132\.128\/25 overlaps subnet 10\.213\.132\.0\/24 of network "testnet"\n$/);
+    expect(dup.stderr).toBe(`Error: subnet ${USER_PREFIX}.128/25 overlaps subnet ${USER_SUBNET} of network "testnet"\n`);
 
     const ls = await ok(['network', 'ls']);
-    expect(ls).toMatch(new RegExp(`${netId.slice(0, 12)}\\s+testnet\\s+bridge\\s+10\\.213\\.132\\.0/24`));
-    expect(ls).toMatch(/\sbridge\s+bridge\s+10\.213\.131\.0\/24/);
+    expect(ls).toMatch(new RegExp(`${netId.slice(0, 12)}\\s+testnet\\s+bridge\\s+${USER_SUBNET}`));
+    expect(ls).toMatch(new RegExp(`\\sbridge\\s+bridge\\s+${claim.subnet}`));
     expect(ls).toMatch(/\snone\s+null/);
 
     await ok(['run', '-d', '--name', 'n1', '--network', 'testnet', 'busybox', 'sleep', '1000']);
     await ok(['run', '-d', '--name', 'n2', '--network', 'testnet', ...HTTPD]);
     const [ip1, ip2] = [await ipOf('n1'), await ipOf('n2')];
-    expect(ip1).toMatch(/^10\.213\.132\.\d+$/);
+    expect(ip1.startsWith(`${USER_PREFIX}.`)).toBe(true);
     const [doc] = JSON.parse(await ok(['network', 'inspect', 'testnet'])) as { Id: string; IPAM: unknown; Options: Record<string, string>; Containers: Record<string, { Name: string; IPv4Address: string }> }[];
     expect(doc!.Id).toBe(netId);
-    expect(doc!.IPAM).toEqual({ Driver: 'default', Config: [{ Subnet: USER_SUBNET, Gateway: '10.213.132.1' }] });
+    expect(doc!.IPAM).toEqual({ Driver: 'default', Config: [{ Subnet: USER_SUBNET, Gateway: `${USER_PREFIX}.1` }] });
     const bridge = doc!.Options['com.docker.network.bridge.name']!;
     userBridges.push(bridge);
     expect(linkExists(bridge)).toBe(true);
