@@ -92,6 +92,7 @@ export class ContainerIo {
     if (o.start) {
       try {
         await this.mgr.start(id, {
+          consoleSize: o.size,
           beforeRuntimeStart: async (p) => {
             conn = await connectAttach(p.attach, keys, handlers);
             this.mgr.publishFor(id, 'container.attach');

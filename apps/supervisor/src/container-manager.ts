@@ -55,6 +55,8 @@ export interface CreateRequest {
 
 export interface StartHooks {
   beforeRuntimeStart?: (paths: ContainerPaths) => Promise<void>;
+  /** A TTY's size from its first moment (the attach that starts it knows the client's terminal). */
+  consoleSize?: { rows: number; cols: number } | undefined;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';

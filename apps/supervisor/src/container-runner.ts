@@ -20,6 +20,7 @@ import { nextRestartDelay } from './restart-policy';
 import { isConmonAlive, launchConmon, moveToConmonCgroup, readPidFile } from './runtime/conmon';
 import { mountRootfs, umountAll } from './runtime/mounts';
 import type { OciRuntime } from './runtime/oci-runtime';
+import { deleteStoppedCrunContainer } from './runtime/crun-state';
 import type { ContainerStore } from './store/container-store';
 
 /** What the runner needs of the manager. */
@@ -132,6 +133,10 @@ export class ContainerRunner {
       if (setup.resolvConf) fs.writeFileSync(p.resolvConf, setup.resolvConf);
       else writeResolvConf(p.resolvConf, setup.dns);
       const spec = buildSpec(this.specInputs(ctr, p, resolveUser(ctr.config!.user, p.rootfs), setup.netnsPath));
+      // The runtime sizes the terminal when it makes it: PID 1 never sees the 0x0 a later resize would race.
+      if (ctr.config!.tty && hooks.consoleSize) {
+        (spec.process as Record<string, unknown>).consoleSize = { height: hooks.consoleSize.rows, width: hooks.consoleSize.cols };
+      }
       const specText = JSON.stringify(spec, null, 2);
       fs.writeFileSync(p.bundleConfig, specText);
       fs.writeFileSync(p.configCopy, specText);
@@ -204,14 +209,17 @@ export class ContainerRunner {
     this.h.publish('container.start', e, { pid: st.pid });
   }
 
-  /** Undoes what start set up: runtime container, network, rootfs mount. Safe to call repeatedly. */
-  async releaseRuntime(e: Entry, runtime: OciRuntime): Promise<void> {
+  /**
+   * Undoes what start set up: runtime container, network, rootfs mount. Safe to call repeatedly. `exited`:
+   * conmon recorded PID 1's exit, so a crun container can be deleted without a crun process.
+   */
+  async releaseRuntime(e: Entry, runtime: OciRuntime, exited = false): Promise<void> {
     const id = e.s.ctr.id;
     const p = this.h.layout.paths(id);
     const facts = e.s.facts;
     // PID 1 is gone, so the three are independent: run them side by side.
     const results = await Promise.allSettled([
-      facts.runtimeCreated ? this.deleteRuntimeContainer(id, runtime).then(() => (facts.runtimeCreated = false)) : undefined,
+      facts.runtimeCreated ? this.deleteRuntimeContainer(id, runtime, exited).then(() => (facts.runtimeCreated = false)) : undefined,
       facts.networkUp ? this.h.opts.network.teardown(id).then(() => {
         facts.networkUp = false;
         e.s.ctr.sandboxKey = '';
@@ -223,7 +231,14 @@ export class ContainerRunner {
     if (failed) throw failed.reason;
   }
 
-  private async deleteRuntimeContainer(id: string, runtime: OciRuntime): Promise<void> {
+  private async deleteRuntimeContainer(id: string, runtime: OciRuntime, exited: boolean): Promise<void> {
+    if (exited && runtime.name === 'crun') {
+      try {
+        if (deleteStoppedCrunContainer(runtime.root, id)) return;
+      } catch (err) {
+        this.h.opts.log?.warn({ id, err: (err as Error).message }, 'in-process delete failed; using the runtime');
+      }
+    }
     // crun refuses to delete a container whose process is still being reaped; retry briefly, then force.
     for (let i = 0; ; i++) {
       try {
@@ -355,7 +370,7 @@ export class ContainerRunner {
     this.h.publish('container.die', e, { exitCode: code, oomKilled: oom });
     this.h.changes.emit(`exit:${id}`, code);
     const runtime = this.h.runtimeOf(e);
-    e.cleanup = this.releaseRuntime(e, runtime)
+    e.cleanup = this.releaseRuntime(e, runtime, true)
       .catch((err) => this.h.opts.log?.error({ id, err }, 'cleanup after exit failed'))
       .then(() => this.afterExit(e, ranForMs));
   }

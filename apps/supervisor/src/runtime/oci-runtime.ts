@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntimeError } from '../errors';
+import { startCreatedCrunContainer } from './crun-state';
 
 export const RUNTIME_BINARIES: Record<string, string> = { crun: '/usr/bin/crun', runc: '/usr/sbin/runc' };
 
@@ -55,8 +56,10 @@ export class OciRuntime {
     return { status: s.status, pid: s.pid ?? 0 };
   }
 
-  start(id: string): Promise<string> {
-    return this.must('start', ['start', id]);
+  /** Starts a created container's process (crun: in-process when it can, see crun-state.ts). */
+  async start(id: string): Promise<void> {
+    if (this.name === 'crun' && startCreatedCrunContainer(this.root, id)) return;
+    await this.must('start', ['start', id]);
   }
 
   /** Sends a signal to PID 1; false when the process is gone already. */
