@@ -2,6 +2,7 @@
 // does. Every workflow undoes what it made when a later step fails, so nothing half made is left behind.
 import { randomBytes } from 'node:crypto';
 import type { containersV1, imagesV1 } from '@berth/api';
+import { apiPart } from './api-parts';
 import { BerthClients } from './clients';
 import type { ClientOptions } from './config';
 import { FailedPreconditionError, NotFoundError, StartFailedError, type BerthClientError } from './errors';
@@ -77,6 +78,7 @@ export class Berth extends BerthClients {
    * container id → Create the container. A failed Create removes the snapshot it prepared.
    */
   async createContainer(opts: CreateOptions): Promise<containersV1.Container> {
+    this.connectEarly('snapshots', 'containers');
     const img = await this.resolveImage(opts.image, opts.pull ?? 'never', opts.pullOptions);
     const r = img.resolved!;
     const config = mergeImageConfig(opts.image, r.id, parseImageConfig(opts.image, r.configJson), opts.overrides ?? {});
@@ -87,12 +89,11 @@ export class Berth extends BerthClients {
     const id = randomBytes(32).toString('hex');
     const prepared = await this.snapshots.prepare({ key: id, parent: unpacked.chainId, labels: { [CONTAINER_LABEL]: id } });
     try {
-      const api = require('@berth/api') as typeof import('@berth/api');
       return await this.containers.create({
         id,
         name: opts.name ?? '',
         config,
-        hostConfig: api.containersV1.HostConfig.fromPartial(opts.hostConfig ?? {}),
+        hostConfig: apiPart('containersV1').HostConfig.fromPartial(opts.hostConfig ?? {}),
         rootfs: prepared.mounts,
         snapshotKey: id,
       });
@@ -190,17 +191,22 @@ export class Berth extends BerthClients {
 
   /** Waits for an auto-removed container to be gone (the supervisor removes it), then removes its snapshot. */
   private async removeQuietly(id: string, snapshotKey: string, exited: boolean): Promise<void> {
+    let gone = false;
     if (exited) {
       try {
         await this.containers.wait({ id, condition: 'removed' }, { deadline: Date.now() + 15_000 });
-      } catch {
-        // gone already (NOT_FOUND) or the supervisor did not remove it in time: delete it below
+        gone = true;
+      } catch (err) {
+        // NOT_FOUND: gone already; else the supervisor did not remove it in time: delete it below
+        gone = err instanceof NotFoundError;
       }
     }
-    try {
-      await this.containers.delete({ id, force: true });
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
+    if (!gone) {
+      try {
+        await this.containers.delete({ id, force: true });
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
     }
     await this.removeSnapshot(snapshotKey);
   }

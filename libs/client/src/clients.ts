@@ -3,6 +3,7 @@
 // gRPC clients are made on first use, so a program that talks to one service never connects to the others.
 import type { CallOptions, Client, ClientUnaryCall, Metadata, ServiceError } from '@grpc/grpc-js';
 import type { containersV1, contentV1, imagesV1, inspectorV1, networksV1, snapshotsV1 } from '@berth/api';
+import { apiPart } from './api-parts';
 import { resolveTargets, type ClientOptions, type Service } from './config';
 import { fromServiceError } from './errors';
 
@@ -39,23 +40,23 @@ const CHANNEL_OPTIONS = {
 };
 
 function makeRaw(kind: keyof RawClients, target: string): Client {
-  // Required here, not at the top, so a CLI verb that needs no service loads no gRPC code.
+  // Required here, not at the top, so a CLI verb that needs no service loads no gRPC code; and only the
+  // generated package of this client (api-parts.ts).
   const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
-  const api = require('@berth/api') as typeof import('@berth/api');
   const creds = grpc.credentials.createInsecure();
   switch (kind) {
     case 'containers':
-      return new api.containersV1.ContainersClient(target, creds, CHANNEL_OPTIONS);
+      return new (apiPart('containersV1').ContainersClient)(target, creds, CHANNEL_OPTIONS);
     case 'networks':
-      return new api.networksV1.NetworksClient(target, creds, CHANNEL_OPTIONS);
+      return new (apiPart('networksV1').NetworksClient)(target, creds, CHANNEL_OPTIONS);
     case 'images':
-      return new api.imagesV1.ImagesClient(target, creds, CHANNEL_OPTIONS);
+      return new (apiPart('imagesV1').ImagesClient)(target, creds, CHANNEL_OPTIONS);
     case 'content':
-      return new api.contentV1.ContentClient(target, creds, CHANNEL_OPTIONS);
+      return new (apiPart('contentV1').ContentClient)(target, creds, CHANNEL_OPTIONS);
     case 'snapshots':
-      return new api.snapshotsV1.SnapshotsClient(target, creds, CHANNEL_OPTIONS);
+      return new (apiPart('snapshotsV1').SnapshotsClient)(target, creds, CHANNEL_OPTIONS);
     case 'inspector':
-      return new api.inspectorV1.InspectorClient(target, creds, CHANNEL_OPTIONS);
+      return new (apiPart('inspectorV1').InspectorClient)(target, creds, CHANNEL_OPTIONS);
   }
 }
 
@@ -120,6 +121,20 @@ export class BerthClients {
       this.made.set(kind, c);
     }
     return c;
+  }
+
+  /**
+   * Starts connecting the channels of these clients now, so a workflow's later calls to other services do
+   * not each wait for a connection in turn.
+   */
+  connectEarly(...kinds: (keyof RawClients)[]): void {
+    for (const k of kinds) {
+      try {
+        this.client(k).getChannel().getConnectivityState(true);
+      } catch {
+        // the call that needs it reports the problem
+      }
+    }
   }
 
   /** Closes every channel made so far. */
