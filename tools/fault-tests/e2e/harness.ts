@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Berth, UnavailableError } from '@berth/client';
 import { EventBus } from '@berth/events';
-import { busyboxImage, dockerArchive, REPO_ROOT, startNatsServer, tempBerthDirs, type BuiltImage, type NatsServerHandle } from '@berth/testing';
+import { busyboxImage, dockerArchive, ociArchive, REPO_ROOT, startNatsServer, tempBerthDirs, type BuiltImage, type NatsServerHandle } from '@berth/testing';
 
 export const SERVICES = ['image-store', 'rootfs', 'supervisor', 'inspector'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -140,9 +140,9 @@ export async function* chunks(buf: Buffer): AsyncGenerator<Buffer> {
   yield buf;
 }
 
-/** Imports built images as a docker-archive. */
-export async function importImages(berth: Berth, images: BuiltImage[]): Promise<void> {
-  await berth.importImage(chunks(await dockerArchive(images)));
+/** Imports built images as a docker-archive (uncompressed layers), or an OCI archive (blobs as built). */
+export async function importImages(berth: Berth, images: BuiltImage[], format: 'docker' | 'oci' = 'docker'): Promise<void> {
+  await berth.importImage(chunks(format === 'oci' ? await ociArchive(images) : await dockerArchive(images)));
 }
 
 export async function importBusybox(berth: Berth, name = 'busybox:latest'): Promise<BuiltImage> {
