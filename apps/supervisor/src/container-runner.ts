@@ -17,7 +17,7 @@ import type { NetworkSetup } from './network/network-provider';
 import { buildSpec, resolveUser } from './oci/spec';
 import { portRequests } from './port-requests';
 import { nextRestartDelay } from './restart-policy';
-import { isConmonAlive, launchConmon, moveToConmonCgroup, readPidFile } from './runtime/conmon';
+import { isConmonAlive, launchConmon, moveToConmonCgroup, readPidFile, type LaunchedConmon } from './runtime/conmon';
 import { mountRootfs, umountAll } from './runtime/mounts';
 import type { OciRuntime } from './runtime/oci-runtime';
 import { deleteStoppedCrunContainer } from './runtime/crun-state';
@@ -64,6 +64,24 @@ function startFailureCode(message: string): number {
   return 128;
 }
 
+/** A conmon launched ahead, blocked on its start pipe; `ready` once it is in its cgroup. */
+interface EarlyConmon {
+  conmon: LaunchedConmon;
+  ready: Promise<void>;
+}
+
+/** Ends a conmon still waiting on its start pipe: it has made nothing yet. */
+function abandonEarly(early: EarlyConmon): void {
+  if (early.conmon.pid > 0) {
+    try {
+      process.kill(early.conmon.pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  early.conmon.release();
+}
+
 export class ContainerRunner {
   private watcher: fs.FSWatcher | undefined;
   private poller: NodeJS.Timeout | undefined;
@@ -106,8 +124,14 @@ export class ContainerRunner {
     const ports = portRequests(ctr.config!, hc);
     e.starting = true;
     e.exitPending = false;
+    let early: EarlyConmon | undefined;
     try {
       fs.mkdirSync(p.bundle, { recursive: true, mode: 0o700 });
+      // conmon waits on its start pipe until the bundle is ready; launching it (and moving it to its
+      // cgroup) now takes both off the path. Should this process die before the start byte, conmon reads
+      // EOF and goes on: with no config.json its runtime create fails and nothing runs.
+      fs.rmSync(p.bundleConfig, { force: true });
+      early = this.launchEarly(e, runtime, p);
       const network = hc.networkMode || 'bridge';
       // The rootfs mount and the network are independent: make them side by side (each is a process or two).
       const [mounted, net] = await Promise.allSettled([
@@ -142,8 +166,11 @@ export class ContainerRunner {
       fs.writeFileSync(p.configCopy, specText);
       // A runtime container left by a crash would make create fail; only then is a delete worth its exec.
       if (fs.existsSync(`${runtime.root}/${ctr.id}`)) await runtime.delete(ctr.id, true);
-      await this.launch(e, runtime, p, hooks);
+      const launching = early;
+      early = undefined;
+      await this.launch(e, runtime, p, hooks, launching);
     } catch (err) {
+      if (early) abandonEarly(early);
       e.starting = false;
       if (!(err instanceof StartFailedError)) await this.releaseRuntime(e, runtime).catch(() => undefined);
       throw err;
@@ -152,8 +179,8 @@ export class ContainerRunner {
     if (e.exitPending) this.handleExit(ctr.id);
   }
 
-  /** conmon + runtime create, the sync pipe's answer, then runtime start. */
-  private async launch(e: Entry, runtime: OciRuntime, p: ContainerPaths, hooks: StartHooks): Promise<void> {
+  /** conmon, spawned before the bundle is ready: it waits on its start pipe. */
+  private launchEarly(e: Entry, runtime: OciRuntime, p: ContainerPaths): EarlyConmon {
     const ctr = e.s.ctr;
     const cfg = ctr.config!;
     const conmon = launchConmon({
@@ -161,14 +188,27 @@ export class ContainerRunner {
       bundle: p.bundle, pidFile: p.pidFile, exitDir: this.h.layout.exitDir, persistDir: p.dir, logPath: p.log,
       socketDir: this.h.layout.socketDir, conmonPidFile: p.conmonPidFile, tty: cfg.tty, stdin: cfg.openStdin,
       leaveStdinOpen: cfg.openStdin && !cfg.stdinOnce,
-    }, { start: !!this.h.opts.conmonCgroup });
+    }, { start: true });
+    // Into its cgroup before the start byte, so the daemon it forks stays there.
+    const cgroup = this.h.opts.conmonCgroup;
+    const ready = cgroup && conmon.pid ? moveToConmonCgroup(conmon.pid, cgroup) : Promise.resolve();
+    ready.catch(() => undefined);
+    return { conmon, ready };
+  }
+
+  /** The start byte, conmon + runtime create, the sync pipe's answer, then runtime start. */
+  private async launch(e: Entry, runtime: OciRuntime, p: ContainerPaths, hooks: StartHooks, early: EarlyConmon): Promise<void> {
+    const ctr = e.s.ctr;
+    const conmon = early.conmon;
     let res: { data: number; message?: string } | undefined;
     try {
-      if (this.h.opts.conmonCgroup) {
-        // conmon waits on the start pipe: move it first, and the daemon it forks stays there.
-        moveToConmonCgroup(conmon.pid, this.h.opts.conmonCgroup);
-        conmon.startPipe!.write('0');
-      }
+      await early.ready;
+    } catch (err) {
+      abandonEarly(early);
+      throw err;
+    }
+    try {
+      conmon.startPipe!.write('0');
       res = await conmon.sync.next();
     } catch (err) {
       conmon.release();

@@ -151,16 +151,17 @@ const CONMON_CGROUP_CONTROLLERS = ['memory', 'pids', 'cpu', 'systemd', 'unified'
 /**
  * Moves a (not yet forked) conmon into cgroup `name` of each hierarchy, so that stopping the supervisor's own
  * cgroup (systemd KillMode=control-group) leaves conmon and its container alone. Hierarchies that are not
- * mounted are skipped.
+ * mounted are skipped. Asynchronous and side by side: a cgroup v1 migration takes milliseconds each, which
+ * would otherwise stall the event loop.
  */
-export function moveToConmonCgroup(pid: number, name: string): void {
-  for (const c of CONMON_CGROUP_CONTROLLERS) {
+export async function moveToConmonCgroup(pid: number, name: string): Promise<void> {
+  await Promise.all(CONMON_CGROUP_CONTROLLERS.map(async (c) => {
     const root = `/sys/fs/cgroup/${c}`;
-    if (!fs.existsSync(root)) continue;
+    if (!fs.existsSync(root)) return;
     const dir = `${root}/${name}`;
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(`${dir}/cgroup.procs`, String(pid));
-  }
+    await fs.promises.mkdir(dir, { recursive: true });
+    await fs.promises.writeFile(`${dir}/cgroup.procs`, String(pid));
+  }));
 }
 
 /** The real conmon's pid from --conmon-pidfile (written once it has forked). */
