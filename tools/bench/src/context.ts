@@ -15,6 +15,8 @@ export interface BenchContext {
   docker: boolean;
   runs: number;
   big: boolean;
+  /** RSS (MiB) of each berth process right after the instance started, before any case ran. */
+  rssAtStart: Record<string, number>;
   /** The --only selection (undefined: everything). */
   only?: Set<string>;
   cacheDir: string;

@@ -22,7 +22,8 @@ function unaryCall<Req, Res>(fn: (req: Req, cb: (err: grpc.ServiceError | null, 
 }
 
 /** Streams an archive file into Images.Import, then unpacks every imported image: ready to run. */
-export async function loadAndUnpack(c: Clients, archive: string): Promise<{ names: string[]; chainIds: string[] }> {
+export async function loadAndUnpack(c: Clients, archive: string): Promise<{ names: string[]; chainIds: string[]; importMs: number; unpackMs: number }> {
+  const t0 = performance.now();
   const imported = await new Promise<imagesV1.ImportResponse>((resolve, reject) => {
     const call = c.images.import((err, res) => (err ? reject(err) : resolve(res!)));
     call.write({ part: { $case: 'options', value: { format: 'auto', name: '', changes: [], message: '' } } });
@@ -37,6 +38,7 @@ export async function loadAndUnpack(c: Clients, archive: string): Promise<{ name
     rs.on('error', reject);
   });
   const names = imported.images.map((i) => i.name);
+  const t1 = performance.now();
   const chainIds: string[] = [];
   for (const name of names) {
     const got = await unaryCall<imagesV1.GetImageRequest, imagesV1.GetImageResponse>((r, cb) => c.images.get(r, cb), { reference: name });
@@ -45,7 +47,7 @@ export async function loadAndUnpack(c: Clients, archive: string): Promise<{ name
     const res = await unaryCall<snapshotsV1.UnpackRequest, snapshotsV1.UnpackResponse>((r, cb) => c.snapshots.unpack(r, cb), { layers, image: name });
     chainIds.push(res.chainId);
   }
-  return { names, chainIds };
+  return { names, chainIds, importMs: t1 - t0, unpackMs: performance.now() - t1 };
 }
 
 /** Removes the images and their committed snapshots again (top layer first). */

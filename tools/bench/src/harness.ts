@@ -13,7 +13,7 @@ export interface Subject {
 export interface BenchCase {
   name: string;
   description: string;
-  unit: 'ms' | 'MB' | 's';
+  unit: 'ms' | 'MiB' | 's';
   subjects: Subject[];
   runs: number;
   warmup: number;

@@ -5,16 +5,17 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { busyboxImage, debootstrapImageArchive, dockerArchive } from '@berth/testing';
+import { busyboxImage, busyboxLayerEntries, debootstrapImageArchive, dockerArchive } from '@berth/testing';
 import { startBerth, REPO_ROOT } from './berth-instance';
 import { available, dockerEngineRunning, run } from './exec';
+import { summarise } from './stats';
 import { formatResult, runCase, type CaseResult } from './harness';
 import { BUSYBOX, makeContext, podmanHasImage, type BenchContext, type CaseModule } from './context';
 import { loadCase } from './cases/load';
 import { cliStartup, runRmBridgeCli, runRmBridgeSdk, runRmNoneCli, runRmNoneSdk } from './cases/run-rm';
 import { concurrent50, seq20 } from './cases/many-runs';
 import { prepare } from './cases/prepare';
-import { hundred } from './cases/hundred';
+import { hundred, serviceRss } from './cases/hundred';
 import { eventLatency } from './cases/event-latency';
 
 /** The bench instance's own default bridge, removed at the end (never the host's berth0 or 10.88/16). */
@@ -50,7 +51,9 @@ function loadModule(name: string, archive: () => string, imageName: string, runs
       // The load cases remove the image after every round; the other cases load it again when they need it.
       const c = loadCase({ name, archive: archive(), imageName, berth: ctx.berth, podman: ctx.podman, docker: ctx.docker, runs: runs(ctx) });
       try {
-        return [await runCase(c, ctx.log)];
+        const r = await runCase(c, ctx.log);
+        r.notes = { berthPhaseMedianMs: { import: summarise(c.phases.importMs).median, unpack: summarise(c.phases.unpackMs).median } };
+        return [r];
       } finally {
         c.close();
       }
@@ -85,13 +88,16 @@ async function main(): Promise<void> {
   const docker = dockerEngineRunning();
   const log = (l: string) => process.stderr.write(l + '\n');
   log(`peers: podman ${podman ? 'yes' : 'no'}, docker engine ${docker ? 'yes' : 'no'}`);
-  fs.writeFileSync(BUSYBOX_TAR, await dockerArchive([await busyboxImage(BUSYBOX)]));
+  // A layer of its own (busybox + a marker file): podman reuses layers it already has, and another user's plain
+  // busybox image would turn its load into a no-op.
+  const layer = [...busyboxLayerEntries(), { type: 'file' as const, path: 'etc/berth-bench', content: 'berth bench image\n' }];
+  fs.writeFileSync(BUSYBOX_TAR, await dockerArchive([await busyboxImage(BUSYBOX, 'none', { layers: [layer] })]));
   // Only remove from podman what this run put there.
   const podmanHadBusybox = podman && (await podmanHasImage(BUSYBOX));
   const loadAvgBefore = os.loadavg();
 
   const berth = await startBerth({ env: BRIDGE });
-  const ctx = makeContext({ berth, podman, docker, runs: args.runs, big: args.big, only: args.only, cacheDir: CACHE_DIR, busyboxTar: BUSYBOX_TAR, log });
+  const ctx = makeContext({ berth, rssAtStart: serviceRss(berth.launcherPid), podman, docker, runs: args.runs, big: args.big, only: args.only, cacheDir: CACHE_DIR, busyboxTar: BUSYBOX_TAR, log });
   const results: CaseResult[] = [];
   const failed: Record<string, string> = {};
   try {

@@ -124,11 +124,12 @@ export const hundred: CaseModule = {
         const one = (median: number) => ({ n: 1, median, p10: median, p90: median, min: median, max: median, spread: 0 });
         const res: CaseResult = {
           name: 'memory',
-          description: `RSS per running container (processes naming it: ${b.processes.join(', ')}${p ? `; podman: ${p.processes.join(', ')}` : ''}), median over ${N}`,
-          unit: 'MB',
+          description: `RSS in MiB per running container (processes naming it: ${b.processes.join(', ')}${p ? `; podman: ${p.processes.join(', ')}` : ''}), median over ${N}`,
+          unit: 'MiB',
           results: { berth: one(b.median), ...(p ? { podman: one(p.median) } : {}) },
           ratios: p ? { 'berth/podman': b.median / p.median } : {},
           notes: {
+            serviceRssMiBFresh: Object.fromEntries(Object.entries(ctx.rssAtStart).map(([k, v]) => [k, round(v)])),
             serviceRssMiBAtRest: Object.fromEntries(Object.entries(atRest).map(([k, v]) => [k, round(v)])),
             serviceRssMiBWith100: Object.fromEntries(Object.entries(withHundred).map(([k, v]) => [k, round(v)])),
           },

@@ -12,14 +12,19 @@ export function loadCase(opts: {
   podman: boolean;
   docker: boolean;
   runs: number;
-}): BenchCase & { close(): void } {
+}): BenchCase & { close(): void; phases: { importMs: number[]; unpackMs: number[] } } {
   const clients = connectClients(opts.berth.env);
   let loaded: string[] = [];
+  // berth's two steps, per run (warm-up included), for the breakdown in the notes.
+  const phases = { importMs: [] as number[], unpackMs: [] as number[] };
   const subjects: Subject[] = [
     {
       name: 'berth',
       run: async () => {
-        loaded = (await loadAndUnpack(clients, opts.archive)).names;
+        const got = await loadAndUnpack(clients, opts.archive);
+        loaded = got.names;
+        phases.importMs.push(got.importMs);
+        phases.unpackMs.push(got.unpackMs);
       },
       after: () => unloadImage(clients, loaded),
     },
@@ -46,5 +51,6 @@ export function loadCase(opts: {
     runs: opts.runs,
     warmup: 1,
     close: () => clients.close(),
+    phases,
   };
 }
