@@ -25,6 +25,8 @@ async function main() {
     const left = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((t) => t.startsWith(dirs.root) || t.startsWith(dirs.runDir));
     for (const t of left.reverse()) require('node:child_process').spawnSync('umount', ['-l', t]);
     dirs.cleanup();
+    // CNI DEL leaves the bridge behind; it is this world's own.
+    require('node:child_process').spawnSync('ip', ['link', 'del', extra.BERTH_BRIDGE_NAME]);
     fs.rmSync(envFile, { force: true });
     process.stdout.write(`stopped${left.length ? `; mounts left: ${left.join(', ')}` : ''}\n`);
     process.exit(0);

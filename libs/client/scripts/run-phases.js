@@ -39,7 +39,9 @@ async function once(b, phases) {
 async function main() {
   const b = new Berth();
   const phases = {};
-  await once(b, {}); // warm
+  const cold = {};
+  await once(b, cold); // the first run of this process: cold channels and code, as the CLI's only run
+  console.log('first (cold) run: ' + Object.entries(cold).map(([k, v]) => `${k} ${v[0].toFixed(1)}`).join(', '));
   for (let i = 0; i < N; i++) await once(b, phases);
   // and the SDK's own run()
   const runs = [];
