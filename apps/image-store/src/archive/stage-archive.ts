@@ -119,7 +119,10 @@ export async function stageArchive(source: AsyncIterable<Buffer>, content: Conte
   } catch (err) {
     extract.destroy();
     await feeding;
-    throw wrapTarError(err instanceof BerthError ? err : (feedError ?? err));
+    // The host's own failures (ENOSPC...) come first: destroying the extractor makes the feed's error a bare
+    // "Premature close" that would hide them.
+    const hostError = err instanceof Error && 'syscall' in err;
+    throw wrapTarError(err instanceof BerthError || hostError ? err : (feedError ?? err));
   }
   await feeding;
   if (feedError) throw wrapTarError(feedError);
