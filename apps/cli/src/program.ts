@@ -207,9 +207,6 @@ export function buildProgram(): Command {
     .action(lazy(img, (m) => m.images));
   image.command('rm').description('remove images').argument('<image...>').option('-f, --force', 'remove every name of an id').action(lazy(img, (m) => m.rmi));
   image.command('history').description("an image's layers").argument('<image>').action(lazy(img, (m) => m.history));
-  image.command('prune').description('not supported: berth keeps no dangling images').action(async () => {
-    process.exitCode = 0;
-  });
 
   const container = program.command('container').description('container commands');
   container.command('ls').description('list containers').option('-a, --all', 'show stopped containers too').option('-q, --quiet', 'only ids').action(lazy(insp, (m) => m.ps));

@@ -9,3 +9,4 @@ export * from './io-session';
 export * from './commit';
 export * from './berth';
 export * from './health';
+export * from './human-duration';

@@ -1,4 +1,7 @@
 // Aligned tables as docker prints them (tabwriter, 3 spaces of padding), short ids, human sizes and times.
+import { humanDuration } from '@berth/client';
+
+export { humanDuration };
 
 /** Rows of cells, aligned in columns; the last column is not padded. */
 export function table(header: string[], rows: string[][]): string {
@@ -40,23 +43,6 @@ export function binarySize(bytes: number): string {
   return `${Number(n.toFixed(2))}${units[i]}`;
 }
 
-/** Docker's HumanDuration: "Less than a second", "3 seconds", "About a minute", "2 hours", ... */
-export function humanDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 1) return 'Less than a second';
-  if (s === 1) return '1 second';
-  if (s < 60) return `${s} seconds`;
-  const m = Math.round(s / 60);
-  if (m === 1) return 'About a minute';
-  if (m < 60) return `${m} minutes`;
-  const h = Math.round(s / 3600);
-  if (h === 1) return 'About an hour';
-  if (h < 48) return `${h} hours`;
-  if (h < 24 * 7 * 2) return `${Math.round(h / 24)} days`;
-  if (h < 24 * 30 * 2) return `${Math.round(h / 24 / 7)} weeks`;
-  if (h < 24 * 365 * 2) return `${Math.round(h / 24 / 30)} months`;
-  return `${Math.round(h / 24 / 365)} years`;
-}
 
 export function ago(d: Date | string | undefined, now = Date.now()): string {
   if (!d) return '';
