@@ -103,9 +103,16 @@ export async function writeBlob(c: BerthClients, data: Buffer, mediaType: string
     '/berth.images.v1.Content/Write',
     c.targetOf('content'),
   );
-  await writeMessage(call, { part: { $case: 'start', value: { ref: `client-${digest}`, expectedDigest: digest, expectedSize: data.length, offset: 0 } } });
-  for (let off = 0; off < data.length; off += CHUNK) await writeMessage(call, { part: { $case: 'data', value: data.subarray(off, off + CHUNK) } });
-  call.end();
+  try {
+    await writeMessage(call, { part: { $case: 'start', value: { ref: `client-${digest}`, expectedDigest: digest, expectedSize: data.length, offset: 0 } } });
+    for (let off = 0; off < data.length; off += CHUNK) await writeMessage(call, { part: { $case: 'data', value: data.subarray(off, off + CHUNK) } });
+    call.end();
+  } catch (err) {
+    // The call ended early (the server refused or went away): its response says why.
+    call.cancel();
+    await response;
+    throw err;
+  }
   const res = await response;
   return { descriptor: { mediaType, digest, size: data.length, annotations: {} }, alreadyExisted: res.alreadyExisted };
 }

@@ -2,13 +2,13 @@
 // RESOURCE_EXHAUSTED, leaves nothing half written, and work resumes: existing images still resolve, a
 // container still runs, and a small image loads once the space is free again.
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BerthClientError } from '@berth/client';
 import { buildImage, busyboxLayerEntries } from '@berth/testing';
-import { importBusybox, importImages, removeAllContainers, startBerth, type BerthUnderTest } from './harness';
+import { checkBlobs, importBusybox, importImages, removeAllContainers, startBerth, type BerthUnderTest } from './harness';
 
 jest.setTimeout(100_000);
 
@@ -17,14 +17,6 @@ const SIZE_MB = 32;
 function usedKb(dir: string): number {
   const out = execFileSync('df', ['-k', '--output=used', dir], { encoding: 'utf8' }).trim().split('\n');
   return Number(out[out.length - 1]);
-}
-
-/** Every committed blob hashes to its name. */
-export function checkBlobs(root: string): { count: number; bad: string[] } {
-  const dir = path.join(root, 'image-store', 'blobs', 'sha256');
-  const names = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
-  const bad = names.filter((n) => createHash('sha256').update(fs.readFileSync(path.join(dir, n))).digest('hex') !== n);
-  return { count: names.length, bad };
 }
 
 describe('a full disk under the state root', () => {

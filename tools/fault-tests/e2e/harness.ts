@@ -1,6 +1,7 @@
 // A whole berth for fault tests: our own nats-server (so a test can stop and start it), the launcher with
 // its four services on a temp root and a private bridge, an SDK client and an event bus on the same NATS.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Berth, UnavailableError } from '@berth/client';
@@ -155,4 +156,12 @@ export async function importBusybox(berth: Berth, name = 'busybox:latest'): Prom
 export async function removeAllContainers(berth: Berth): Promise<void> {
   const { containers } = await berth.containers.list({ all: true });
   for (const c of containers) await berth.removeContainer(c.id, true).catch(() => undefined);
+}
+
+/** Every committed blob of the image-store hashes to its name. */
+export function checkBlobs(root: string): { count: number; bad: string[] } {
+  const dir = path.join(root, 'image-store', 'blobs', 'sha256');
+  const names = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  const bad = names.filter((n) => createHash('sha256').update(fs.readFileSync(path.join(dir, n))).digest('hex') !== n);
+  return { count: names.length, bad };
 }
