@@ -65,6 +65,17 @@ describe('TCP with TLS and client certificates', () => {
     await expect(checkHealth(tcp, '', 3000)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
   });
 
+  it('is reached by the SDK over TLS when BERTH_TLS_* name the client certificate', async () => {
+    const { BerthClients } = await import('@berth/client');
+    const tlsEnv = { BERTH_TLS_CERT: path.join(pki, 'client.pem'), BERTH_TLS_KEY: path.join(pki, 'client.key'), BERTH_TLS_CA: path.join(pki, 'ca.pem') };
+    const withCert = new BerthClients({ targets: { 'image-store': tcp }, env: tlsEnv });
+    expect((await withCert.images.list({ filter: '' })).images).toEqual([]);
+    withCert.close();
+    const plain = new BerthClients({ targets: { 'image-store': tcp }, env: {} });
+    await expect(plain.images.list({ filter: '' })).rejects.toThrow();
+    plain.close();
+  });
+
   it('still serves its root-only unix socket without TLS', async () => {
     expect(await checkHealth(proc.target)).toBe('SERVING');
   });

@@ -4,7 +4,7 @@
 import type { CallOptions, Client, ClientUnaryCall, Metadata, ServiceError } from '@grpc/grpc-js';
 import type { containersV1, contentV1, imagesV1, inspectorV1, networksV1, snapshotsV1 } from '@berth/api';
 import { apiPart } from './api-parts';
-import { resolveTargets, type ClientOptions, type Service } from './config';
+import { channelCredentials, resolveTargets, type ClientOptions, type Env, type Service } from './config';
 import { fromServiceError } from './errors';
 
 /** The unary methods of a generated grpc-js client, promisified. */
@@ -39,11 +39,10 @@ const CHANNEL_OPTIONS = {
   'grpc.initial_reconnect_backoff_ms': 100,
 };
 
-function makeRaw(kind: keyof RawClients, target: string): Client {
+function makeRaw(kind: keyof RawClients, target: string, env: Env): Client {
   // Required here, not at the top, so a CLI verb that needs no service loads no gRPC code; and only the
   // generated package of this client (api-parts.ts).
-  const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
-  const creds = grpc.credentials.createInsecure();
+  const creds = channelCredentials(target, env);
   switch (kind) {
     case 'containers':
       return new (apiPart('containersV1').ContainersClient)(target, creds, CHANNEL_OPTIONS);
@@ -98,8 +97,11 @@ export class BerthClients {
   readonly snapshots: Promisified<snapshotsV1.SnapshotsClient>;
   readonly inspector: Promisified<inspectorV1.InspectorClient>;
 
+  private readonly env: Env;
+
   constructor(opts: ClientOptions = {}) {
     this.targets = resolveTargets(opts);
+    this.env = opts.env ?? process.env;
     const self = this;
     this.raw = new Proxy({} as RawClients, { get: (_t, k) => self.client(k as keyof RawClients) });
     this.containers = promisify('containers', () => this.raw.containers, this.targetOf('containers'));
@@ -117,7 +119,7 @@ export class BerthClients {
   private client(kind: keyof RawClients): Client {
     let c = this.made.get(kind);
     if (!c) {
-      c = makeRaw(kind, this.targetOf(kind));
+      c = makeRaw(kind, this.targetOf(kind), this.env);
       this.made.set(kind, c);
     }
     return c;

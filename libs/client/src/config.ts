@@ -15,6 +15,18 @@ export function serviceTarget(service: Service, env: Env = process.env): string 
   return addr;
 }
 
+/**
+ * Credentials for a target: unix sockets are plain (root-only files); a TCP target uses TLS with this client's
+ * certificate when BERTH_TLS_CERT, BERTH_TLS_KEY and BERTH_TLS_CA are set (the services' mutual TLS), else plain.
+ */
+export function channelCredentials(target: string, env: Env = process.env): import('@grpc/grpc-js').ChannelCredentials {
+  const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
+  const { BERTH_TLS_CERT: cert, BERTH_TLS_KEY: key, BERTH_TLS_CA: ca } = env;
+  if (target.startsWith('unix:') || !(cert && key && ca)) return grpc.credentials.createInsecure();
+  const fs = require('node:fs') as typeof import('node:fs');
+  return grpc.credentials.createSsl(fs.readFileSync(ca), fs.readFileSync(key), fs.readFileSync(cert));
+}
+
 export interface ClientOptions {
   /** Explicit targets; missing ones come from the environment. */
   targets?: Partial<Record<Service, string>>;

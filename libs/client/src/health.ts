@@ -1,6 +1,7 @@
 // grpc.health.v1.Health/Check for any berth service. The two messages are tiny, so they are encoded here by
 // hand rather than pulling in a health-check package: HealthCheckRequest{string service = 1} and
 // HealthCheckResponse{ServingStatus status = 1}.
+import { channelCredentials } from './config';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 
 const STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
@@ -50,7 +51,7 @@ const definition = {
 export function checkHealth(target: string, service = '', timeoutMs = 1500): Promise<string> {
   const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
   const Ctor = grpc.makeGenericClientConstructor(definition, 'Health');
-  const c = new Ctor(target, grpc.credentials.createInsecure()) as unknown as import('@grpc/grpc-js').Client & {
+  const c = new Ctor(target, channelCredentials(target)) as unknown as import('@grpc/grpc-js').Client & {
     check(r: { service: string }, o: import('@grpc/grpc-js').CallOptions, cb: (e: Error | null, r?: { status: string }) => void): void;
   };
   return new Promise((resolve, reject) =>
