@@ -3,77 +3,27 @@
 // a per-id mutex; running, exits and re-adoption are ContainerRunner's (container-runner.ts).
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
-import type { containersV1, typesV1 } from '@berth/api';
-import type { Logger } from '@berth/service-kit';
+import type { containersV1 } from '@berth/api';
 import { AmbiguousContainerRefError, ContainerNotFoundError, IdInUseError, InvalidConfigError, InvalidWaitConditionError,
   NameInUseError, NotPausedError, NotRunningError, PausedError, RunningDeleteError, RuntimeError, UpdateRefusedError, VolumeSourceMissingError } from './errors';
-import { publishContainerEvent, type EventExtra, type EventSink } from './container-events';
+import { removeCgroups } from './cgroup-cleanup';
+import { publishContainerEvent, type EventExtra } from './container-events';
 import { writeHostname } from './container-files';
-import { ACTIVE, ContainerRunner, within, type RunnerHost } from './container-runner';
+import { ACTIVE, ContainerRunner, within } from './container-runner';
+import { signalContainer, STOP_KILL_WAIT_MS, stopContainer } from './container-stop';
+import type { ContainerManagerOptions, CreateRequest, Entry, RunnerHost, StartHooks, WaitCondition } from './container-types';
 import { KeyedMutex } from './keyed-mutex';
 import { Layout, type ContainerPaths } from './layout';
 import { checkId, checkName, generateName, newContainerId } from './names';
-import type { NetworkProvider } from './network/network-provider';
 import { buildSpec, linuxResources, readHostHardLimits, validateConfig } from './oci/spec';
 import { OciRuntime } from './runtime/oci-runtime';
 import { portRequests } from './port-requests';
 import { parseSignal } from './signals';
-import { ContainerStore, NO_FACTS, type StoredContainer } from './store/container-store';
+import { ContainerStore, NO_FACTS } from './store/container-store';
 
-export interface ContainerManagerOptions {
-  /** <BERTH_ROOT>/supervisor. */
-  stateDir: string;
-  /** BERTH_RUN: bundles, exit files, runtime state. */
-  runDir: string;
-  network: NetworkProvider;
-  events?: EventSink;
-  log?: Logger;
-  /** The init binary bind-mounted at /dev/init for --init (default /usr/bin/catatonit). */
-  initBinary?: string;
-  /** "crun" (default) or "runc". */
-  defaultRuntime?: string;
-  /** Fallback poll of exit files and log sizes, in ms (default 1000). */
-  pollIntervalMs?: number;
-  /**
-   * A cgroup name (e.g. "berth-conmon") to move each conmon into, in every v1 hierarchy and the unified one,
-   * so stopping the supervisor's cgroup leaves containers running; conmon stays in the supervisor's cgroup
-   * when absent.
-   */
-  conmonCgroup?: string;
-  /** Rotate ctr.log past maxSize bytes, keeping maxFiles old ones (checked at each poll); off when absent. */
-  logRotation?: { maxSize: number; maxFiles: number };
-}
-
-export interface CreateRequest {
-  id?: string;
-  name?: string;
-  config: containersV1.ContainerConfig;
-  hostConfig: containersV1.HostConfig;
-  rootfs: typesV1.Mount[];
-  snapshotKey?: string;
-}
-
-export interface StartHooks {
-  beforeRuntimeStart?: (paths: ContainerPaths) => Promise<void>;
-  /** A TTY's size from its first moment (the attach that starts it knows the client's terminal). */
-  consoleSize?: { rows: number; cols: number } | undefined;
-}
-
-export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
-
-export interface Entry {
-  s: StoredContainer;
-  /** Runtime cleanup after the last exit (crun delete, network, umount); start/delete wait for it. */
-  cleanup: Promise<void>;
-  restartTimer?: NodeJS.Timeout;
-  /** Inside start: an exit seen now is handled once start has recorded the run. */
-  starting: boolean;
-  /** A runtime call is in flight whose event must come first: exits seen now wait for it. */
-  holdExits: boolean;
-  exitPending: boolean;
-}
-
-const STOP_KILL_WAIT_MS = 15_000;
+// The types and removeCgroups lived here; callers import them from this file.
+export type { ContainerManagerOptions, CreateRequest, Entry, StartHooks, WaitCondition } from './container-types';
+export { removeCgroups } from './cgroup-cleanup';
 
 export class ContainerManager implements RunnerHost {
   readonly layout: Layout;
@@ -295,50 +245,13 @@ export class ContainerManager implements RunnerHost {
     });
   }
 
-  private async stopLocked(e: Entry, timeoutSec: number): Promise<void> {
-    const ctr = e.s.ctr;
-    const st = ctr.state!;
-    if (st.status === 'restarting') {
-      if (e.restartTimer) clearTimeout(e.restartTimer);
-      e.restartTimer = undefined;
-      e.s.facts.manuallyStopped = true;
-      st.status = 'exited';
-      this.save(e);
-      return;
-    }
-    if (!ACTIVE.has(st.status)) throw new NotRunningError(ctr.id, st.status);
-    e.s.facts.manuallyStopped = true;
-    this.save(e);
-    const grace = timeoutSec >= 0 ? timeoutSec : ctr.config!.stopTimeout > 0 ? ctr.config!.stopTimeout : 10;
-    const sig = parseSignal(ctr.config!.stopSignal || 'SIGTERM');
-    const exited = this.runner.nextExit(ctr.id);
-    const runtime = this.runtimeOf(e);
-    this.publish('container.kill', e, { signal: sig.name });
-    await this.signal(e, runtime, sig.number);
-    const exitedInTime = await within(exited, grace * 1000);
-    if (!exitedInTime) {
-      this.publish('container.kill', e, { signal: 'SIGKILL' });
-      await this.signal(e, runtime, 9);
-      const gone = await within(exited, STOP_KILL_WAIT_MS);
-      if (!gone) throw new RuntimeError(`container ${ctr.id} did not exit ${STOP_KILL_WAIT_MS / 1000} s after SIGKILL`);
-    }
-    await e.cleanup;
+  private stopLocked(e: Entry, timeoutSec: number): Promise<void> {
+    return stopContainer({ save: (x) => this.save(x), publish: (t, x, extra) => this.publish(t, x, extra),
+      runtimeOf: (x) => this.runtimeOf(x), nextExit: (id) => this.runner.nextExit(id) }, e, timeoutSec);
   }
 
-  /**
-   * Signals PID 1. A paused container is thawed afterwards when the signal is to end it (a frozen process
-   * only takes it once thawed); other signals wait, queued, for Resume.
-   */
-  private async signal(e: Entry, runtime: OciRuntime, sig: number, ending = true): Promise<void> {
-    await runtime.kill(e.s.ctr.id, sig);
-    if (ending && e.s.ctr.state!.status === 'paused') {
-      await runtime.resume(e.s.ctr.id).catch(() => undefined);
-      // The thawed process may have died and its exit been recorded meanwhile: only a still-paused state moves.
-      if (e.s.ctr.state!.status === 'paused') {
-        e.s.ctr.state!.status = 'running';
-        this.save(e);
-      }
-    }
+  private signal(e: Entry, runtime: OciRuntime, sig: number, ending = true): Promise<void> {
+    return signalContainer(this, e, runtime, sig, ending);
   }
 
   kill(ref: string, signal = 'SIGKILL'): Promise<void> {
@@ -470,26 +383,5 @@ export class ContainerManager implements RunnerHost {
     for (const e of this.entries.values()) if (e.restartTimer) clearTimeout(e.restartTimer);
     await Promise.all([...this.entries.values()].map((e) => e.cleanup));
     this.store.close();
-  }
-}
-
-/** crun removes the container's cgroups on delete; this catches what a crash left behind. */
-export function removeCgroups(id: string): void {
-  const roots = ['/sys/fs/cgroup', '/sys/fs/cgroup/unified'];
-  for (const root of roots) {
-    let ctrls: string[];
-    try {
-      ctrls = root.endsWith('unified') ? [''] : fs.readdirSync(root);
-    } catch {
-      continue;
-    }
-    for (const c of ctrls) {
-      const dir = `${root}${c ? '/' + c : ''}/berth/${id}`;
-      try {
-        fs.rmdirSync(dir);
-      } catch {
-        // absent or busy: nothing to do
-      }
-    }
   }
 }

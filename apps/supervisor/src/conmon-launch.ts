@@ -1,0 +1,104 @@
+// Launching PID 1 under conmon: conmon spawned early (blocked on its start pipe, moved to its cgroup while the
+// bundle is prepared), then the start byte, conmon + runtime create, the sync pipe's answer, runtime start.
+import type { Entry, RunnerHost, StartHooks } from './container-types';
+import { StartFailedError } from './errors';
+import type { ContainerPaths } from './layout';
+import { launchConmon, moveToConmonCgroup, readPidFile, type LaunchedConmon } from './runtime/conmon';
+import type { OciRuntime } from './runtime/oci-runtime';
+import { releaseRuntime } from './runtime-release';
+import { within } from './runner-common';
+
+/** Docker's exit codes for a PID 1 that could not be started. */
+function startFailureCode(message: string): number {
+  if (/not found|no such file/i.test(message)) return 127;
+  if (/permission denied|not executable/i.test(message)) return 126;
+  return 128;
+}
+
+/** A conmon launched ahead, blocked on its start pipe; `ready` once it is in its cgroup. */
+export interface EarlyConmon {
+  conmon: LaunchedConmon;
+  ready: Promise<void>;
+}
+
+/** Ends a conmon still waiting on its start pipe: it has made nothing yet. */
+export function abandonEarly(early: EarlyConmon): void {
+  if (early.conmon.pid > 0) {
+    try {
+      process.kill(early.conmon.pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  early.conmon.release();
+}
+
+/** conmon, spawned before the bundle is ready: it waits on its start pipe. */
+export function launchEarly(h: RunnerHost, e: Entry, runtime: OciRuntime, p: ContainerPaths): EarlyConmon {
+  const ctr = e.s.ctr;
+  const cfg = ctr.config!;
+  const conmon = launchConmon({
+    ctrId: ctr.id, uuid: ctr.id, name: ctr.name, runtimeBinary: runtime.binary, runtimeRoot: runtime.root,
+    bundle: p.bundle, pidFile: p.pidFile, exitDir: h.layout.exitDir, persistDir: p.dir, logPath: p.log,
+    socketDir: h.layout.socketDir, conmonPidFile: p.conmonPidFile, tty: cfg.tty, stdin: cfg.openStdin,
+    leaveStdinOpen: cfg.openStdin && !cfg.stdinOnce,
+  }, { start: true });
+  // Into its cgroup before the start byte, so the daemon it forks stays there.
+  const cgroup = h.opts.conmonCgroup;
+  const ready = cgroup && conmon.pid ? moveToConmonCgroup(conmon.pid, cgroup) : Promise.resolve();
+  ready.catch(() => undefined);
+  return { conmon, ready };
+}
+
+/** The start byte, conmon + runtime create, the sync pipe's answer, then runtime start. */
+export async function launch(h: RunnerHost, e: Entry, runtime: OciRuntime, p: ContainerPaths, hooks: StartHooks, early: EarlyConmon): Promise<void> {
+  const ctr = e.s.ctr;
+  const conmon = early.conmon;
+  let res: { data: number; message?: string } | undefined;
+  try {
+    await early.ready;
+  } catch (err) {
+    abandonEarly(early);
+    throw err;
+  }
+  try {
+    conmon.startPipe!.write('0');
+    res = await conmon.sync.next();
+  } catch (err) {
+    conmon.release();
+    throw err;
+  }
+  if (!res || res.data < 0) {
+    await within(conmon.parentExit, 5000);
+    const parent = await Promise.race([conmon.parentExit, Promise.resolve({ stderr: '' })]);
+    conmon.release();
+    const message = (res?.message ?? parent.stderr).trim() || 'conmon exited before creating the container';
+    const code = startFailureCode(message);
+    const st = ctr.state!;
+    Object.assign(st, { status: 'exited', pid: 0, conmonPid: 0, exitCode: code, error: message, oomKilled: false, finishedAt: new Date() });
+    h.save(e);
+    await releaseRuntime(h, e, runtime);
+    throw new StartFailedError(ctr.id, message, code);
+  }
+  conmon.release();
+  const st = ctr.state!;
+  st.pid = res.data;
+  st.conmonPid = readPidFile(p.conmonPidFile);
+  e.s.facts.runtimeCreated = true;
+  e.s.facts.manuallyStopped = false;
+  let startedAt = new Date();
+  try {
+    await hooks.beforeRuntimeStart?.(p);
+    startedAt = new Date();
+    await runtime.start(ctr.id);
+  } catch (err) {
+    await runtime.delete(ctr.id, true).catch(() => undefined);
+    await releaseRuntime(h, e, runtime);
+    Object.assign(st, { status: 'exited', pid: 0, exitCode: 128, error: (err as Error).message, finishedAt: new Date() });
+    h.save(e);
+    throw err;
+  }
+  Object.assign(st, { status: 'running', exitCode: 0, error: '', oomKilled: false, startedAt, finishedAt: undefined });
+  h.save(e);
+  h.publish('container.start', e, { pid: st.pid });
+}
