@@ -48,9 +48,11 @@ void runService({
       conmonCgroup: process.env.BERTH_SUPERVISOR_CONMON_CGROUP ?? 'berth-conmon',
       ...(process.env.BERTH_SUPERVISOR_RUNTIME ? { defaultRuntime: process.env.BERTH_SUPERVISOR_RUNTIME } : {}),
     });
-    // Attachments of containers this supervisor no longer knows (removed while it was down) are torn down.
+    // Attachments of containers this supervisor no longer knows (removed while it was down), or that are not
+    // running (a start cut short by a crash), are torn down: the next start sets the network up afresh.
     const known = mgr;
-    await networking.provider.reconcile((id) => known.list(true).some((c) => c.id === id));
+    const holdsNetwork = new Set(['running', 'paused', 'restarting']);
+    await networking.provider.reconcile((id) => known.list(true).some((c) => c.id === id && holdsNetwork.has(c.state?.status ?? '')));
     const io = new ContainerIo(known);
     return {
       services: [containersService(known, io, log), networking.networksServiceRegistration],
