@@ -149,7 +149,9 @@ describe('kill -9 of each service during a run/stop/rm loop', () => {
         const now = await berth.containers.get({ id: c.id });
         if (now.state?.status !== 'running') await berth.start(c.id);
       }, retried, 'start again');
-      expect((await berth.containers.get({ id: c.id })).state?.status).toBe('running');
+      const st = (await berth.containers.get({ id: c.id })).state;
+      if (st?.status !== 'running') console.log(b.output().split('\n').filter((l) => l.includes(c.id.slice(0, 12)) && /supervisor/.test(l)).slice(-12).join('\n'));
+      expect(`${st?.status} ${st?.exitCode} ${st?.error}`).toMatch(/^running /);
       await berth.removeContainer(c.id, true);
     }
     console.log(`cut starts: ${outcomes.join(', ')}`);
