@@ -58,6 +58,7 @@ describe('toServiceError', () => {
 
   it('maps a full disk to RESOURCE_EXHAUSTED and anything else to INTERNAL', () => {
     expect(toServiceError(Object.assign(new Error('write failed'), { code: 'ENOSPC' })).code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(toServiceError(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })).code).toBe(status.RESOURCE_EXHAUSTED);
     expect(toServiceError(new Error('boom')).code).toBe(status.INTERNAL);
   });
 });

@@ -47,8 +47,8 @@ export class InternalError extends BerthError {
   readonly grpcCode = status.INTERNAL;
 }
 
-/** Node system errors that mean the disk is full or the quota reached. */
-const EXHAUSTION_CODES = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE']);
+/** Node system errors (and SQLite's) that mean the disk is full or a quota is reached. */
+const EXHAUSTION_CODES = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'SQLITE_FULL']);
 
 /** Turns any thrown value into a gRPC ServiceError with a status that fits and a readable message. */
 export function toServiceError(err: unknown): ServiceError {

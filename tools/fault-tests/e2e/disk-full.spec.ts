@@ -76,4 +76,39 @@ describe('a full disk under the state root', () => {
     expect((await berth.resolveImage('small-after-full:1')).resolved?.layers.length).toBe(2);
     expect(checkBlobs(mnt).bad).toEqual([]);
   });
+
+  it('refuses to run a container while the disk is full, leaves nothing behind, and runs once space is freed', async () => {
+    const berth = b!.berth;
+    await importBusybox(berth);
+    // Fill what is left of the tmpfs.
+    const filler = path.join(mnt, 'filler');
+    try {
+      execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1M', `count=${SIZE_MB}`], { stdio: 'ignore' });
+    } catch {
+      // dd stops with ENOSPC once the disk is full: that is the point.
+    }
+    let err: unknown;
+    try {
+      const r = await berth.run({ image: 'busybox', overrides: { cmd: ['true'] }, hostConfig: { networkMode: 'none' }, remove: true, attach: {} }, { stdout: () => undefined, stderr: () => undefined });
+      await r.done;
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(BerthClientError);
+    const e = err as BerthClientError;
+    console.log(`run on a full disk: ${e.code} ${e.message}`);
+    expect(e.code).toBe(8); // RESOURCE_EXHAUSTED
+    expect(e.message).toMatch(/no space|ENOSPC|disk is full/i);
+    // Nothing half made: no container record, no container snapshot, no mount under the root.
+    expect((await berth.containers.list({ all: true })).containers).toEqual([]);
+    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => (l.split(' ')[4] ?? '').startsWith(mnt + '/'));
+    expect(mounts).toEqual([]);
+
+    fs.rmSync(filler);
+    let out = '';
+    const r = await berth.run({ image: 'busybox', overrides: { cmd: ['echo', 'space-again'] }, hostConfig: { networkMode: 'none' }, remove: true, attach: {} }, { stdout: (x) => (out += Buffer.from(x).toString()), stderr: () => undefined });
+    expect((await r.done!).exitCode).toBe(0);
+    expect(out).toContain('space-again');
+    expect(checkBlobs(mnt).bad).toEqual([]);
+  });
 });
