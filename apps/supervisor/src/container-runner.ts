@@ -10,6 +10,7 @@ import { specInputs, writeBundleFiles } from './container-bundle';
 import type { Entry, RunnerHost, StartHooks } from './container-types';
 import { AlreadyRunningError, PausedError, StartFailedError, VolumeSourceMissingError } from './errors';
 import { abandonEarly, launch, launchEarly, type EarlyConmon } from './conmon-launch';
+import { clearCutStart } from './cut-start';
 import { checkExit, handleExit, type ExitContext } from './exit-handling';
 import { ExitWatcher } from './exit-watcher';
 import type { ContainerPaths } from './layout';
@@ -48,6 +49,8 @@ export class ContainerRunner implements ExitContext {
     await e.cleanup;
     const p = this.h.layout.paths(ctr.id);
     const hc = ctr.hostConfig!;
+    // Before the old exit files go: a conmon left by a start cut short must not report into this one.
+    await clearCutStart(p, this.h.runtimeOf(e), ctr.id);
     for (const f of [p.exitFile, p.persistExit, p.persistOom, p.bundleOom]) fs.rmSync(f, { force: true });
     for (const v of hc.volumes) if (!fs.existsSync(v.source)) throw new VolumeSourceMissingError(v.source);
     const runtime = this.h.runtimeOf(e);
@@ -83,8 +86,6 @@ export class ContainerRunner implements ExitContext {
       ctr.ports = setup.ports.map((b) => ({ hostIp: b.hostIp ?? '', hostPort: b.hostPort, containerPort: b.containerPort, protocol: b.protocol }));
       this.h.save(e);
       writeBundleFiles(this.h, ctr, p, setup, network, hooks);
-      // A runtime container left by a crash would make create fail; only then is a delete worth its exec.
-      if (fs.existsSync(`${runtime.root}/${ctr.id}`)) await runtime.delete(ctr.id, true);
       const launching = early;
       early = undefined;
       await launch(this.h, e, runtime, p, hooks, launching);
