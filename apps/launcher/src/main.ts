@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import {
+  avoidExitDeadlock,
   createLogger,
   defaultRoot,
   defaultRunDir,
@@ -41,6 +42,7 @@ function waitForPort(port: number, timeoutMs: number, gone: () => boolean): Prom
 }
 
 async function main(): Promise<void> {
+  avoidExitDeadlock();
   const started = Date.now();
   const log = createLogger('launcher', process.env.BERTH_LOG_LEVEL ?? 'info');
   const root = path.resolve(defaultRoot());

@@ -2,6 +2,7 @@
 // Start-up failures print one line naming what was wrong and exit non-zero; no stack trace.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
 import { EventBus } from '@berth/events';
 import { loadConfig, type ServiceConfig } from './config';
 import { BerthError } from './errors';
@@ -59,6 +60,16 @@ export function prepareStateDir(dir: string): void {
   }
 }
 
+/**
+ * No background TurboFan jobs: Node 20 can deadlock in process.exit() when a concurrent compile job waits for a
+ * GC while the main thread joins the platform's threads (seen in the CLI as a process that never ended). The
+ * services end with process.exit after a graceful stop, so they take the same guard; optimizing on the main
+ * thread costs a little during warm-up only.
+ */
+export function avoidExitDeadlock(): void {
+  v8.setFlagsFromString('--no-concurrent-recompilation');
+}
+
 function fail(service: string, err: unknown, log?: Logger): never {
   const msg = err instanceof Error ? err.message : String(err);
   log?.error({ err: msg }, 'start-up failed');
@@ -70,6 +81,7 @@ function fail(service: string, err: unknown, log?: Logger): never {
 }
 
 export async function runService(spec: ServiceSpec): Promise<void> {
+  avoidExitDeadlock();
   let config: ServiceConfig;
   try {
     config = loadConfig(spec.name);
