@@ -17,6 +17,8 @@ import { STREAM_NAME, SUBJECT_PREFIX, subjectFor } from './subjects';
 const NANOS_PER_MS = 1_000_000;
 /** How long a replay bounded by `until` waits for a further stored event once `until` has passed. */
 const REPLAY_IDLE_MS = 750;
+/** The same before the first event, while the consumer is being made on the server. */
+const REPLAY_FIRST_EVENT_MS = 5000;
 
 export interface StreamLimits {
   /** How long events are kept (default 7 days). */
@@ -228,7 +230,9 @@ export class EventBus {
           ? { ...base, deliver_policy: DeliverPolicy.StartTime, opt_start_time: opts.since.toISOString() }
           : { ...base, deliver_policy: DeliverPolicy.New },
     );
-    const untilNs = opts.until ? BigInt(opts.until.getTime()) * BigInt(NANOS_PER_MS) : undefined;
+    // `until` has millisecond precision and JetStream timestamps nanoseconds: an event stored in the same
+    // millisecond as `until` (but a few microseconds past it) is still before it.
+    const untilNs = opts.until ? (BigInt(opts.until.getTime()) + 1n) * BigInt(NANOS_PER_MS) - 1n : undefined;
     if (untilNs !== undefined) {
       // Nothing to replay at all: the stream has no message for the filter.
       const info = await consumer.info(true);
@@ -241,16 +245,20 @@ export class EventBus {
     // count alone can stay above 0 (messages expired or purged under it), which would wait forever.
     let lastDelivery = Date.now();
     let handing = false; // the caller is still busy with the event last yielded
+    let delivered = false;
     const untilMs = opts.until?.getTime();
     const idle =
       untilMs === undefined
         ? undefined
         : setInterval(() => {
-            if (!handing && Date.now() > untilMs && Date.now() - lastDelivery > REPLAY_IDLE_MS) stop();
+            // Before the first event the consumer may still be starting: give it longer.
+            const idleMs = delivered ? REPLAY_IDLE_MS : REPLAY_FIRST_EVENT_MS;
+            if (!handing && Date.now() > untilMs && Date.now() - lastDelivery > idleMs) stop();
           }, REPLAY_IDLE_MS / 3);
     try {
       for await (const m of messages) {
         lastDelivery = Date.now();
+        delivered = true;
         if (untilNs !== undefined && m.info.timestampNanos > untilNs) break;
         handing = true;
         yield toStored(m);
