@@ -21,11 +21,16 @@ function exitCode(e: unknown): number {
   return EXIT_BERTH_FAILED;
 }
 
-/** Exits once stdout and stderr have flushed (process.exit would cut piped output short). */
+/**
+ * Ends the process once stdout and stderr have flushed. The process ends on its own (exitCode set, nothing
+ * left open): process.exit() could deadlock in Node 20's platform shutdown while a background V8 job waited for
+ * a GC (a CLI that printed and never ended). An unref'd timer exits hard if something still holds the loop.
+ */
 function exit(code: number): void {
+  process.exitCode = code;
   let pending = 2;
   const done = () => {
-    if (--pending === 0) process.exit(code);
+    if (--pending === 0) setTimeout(() => process.exit(code), 2000).unref();
   };
   process.stdout.write('', done);
   process.stderr.write('', done);
