@@ -86,8 +86,11 @@ test('Inspect fills every field right for a running container (pid, resources, g
   expect(fs.readFileSync(`/proc/${pid}/root/data/hello.txt`, 'utf8')).toBe('from the host\n');
 
   expect(d.Config).toMatchObject({ Hostname: c.id.slice(0, 12), Image: 'busybox:latest', Cmd: ['sleep', '1000'], Labels: { tier: 'front' }, Env: ['PATH=/bin', 'GREETING=hi'], StopSignal: 'SIGTERM', Tty: false });
-  expect(d.NetworkSettings.SandboxKey).toBe(`/run/netns/berth-${c.id.slice(0, 12)}`);
-  expect(fs.existsSync(d.NetworkSettings.SandboxKey)).toBe(true);
+  // none: the runtime made the namespace, named by PID 1 (nothing under /run/netns).
+  expect(d.NetworkSettings.SandboxKey).toBe(`/proc/${pid}/ns/net`);
+  expect(fs.readlinkSync(d.NetworkSettings.SandboxKey)).toMatch(/^net:\[\d+\]$/);
+  expect(fs.readlinkSync(d.NetworkSettings.SandboxKey)).not.toBe(fs.readlinkSync('/proc/self/ns/net'));
+  expect(fs.existsSync(`/run/netns/berth-${c.id.slice(0, 12)}`)).toBe(false);
   expect(Object.keys(d.NetworkSettings.Networks)).toEqual(['none']);
   for (const f of [d.LogPath, d.HostnamePath, d.Berth.StateDir]) expect(fs.existsSync(f)).toBe(true);
   expect(d.Berth.SnapshotKey).toBe(c.id);

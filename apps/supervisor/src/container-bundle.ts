@@ -9,7 +9,7 @@ import type { NetworkSetup } from './network/network-provider';
 import { buildSpec, resolveUser } from './oci/spec';
 
 export function specInputs(h: Pick<RunnerHost, 'opts' | 'hostLimits'>, ctr: containersV1.Container, p: ContainerPaths,
-  user: ReturnType<typeof resolveUser>, netnsPath: string | undefined) {
+  user: ReturnType<typeof resolveUser>, netnsPath: string | undefined, newNetns = false) {
   return {
     id: ctr.id,
     config: ctr.config!,
@@ -18,6 +18,7 @@ export function specInputs(h: Pick<RunnerHost, 'opts' | 'hostLimits'>, ctr: cont
     rootfsPath: p.rootfs,
     user,
     netnsPath,
+    newNetns,
     hostnamePath: p.hostname,
     hostsPath: p.hosts,
     resolvConfPath: p.resolvConf,
@@ -33,7 +34,7 @@ export function writeBundleFiles(h: Pick<RunnerHost, 'opts' | 'hostLimits'>, ctr
   // The provider's text keeps its note about host nameservers it left out; else write the list.
   if (setup.resolvConf) fs.writeFileSync(p.resolvConf, setup.resolvConf);
   else writeResolvConf(p.resolvConf, setup.dns);
-  const spec = buildSpec(specInputs(h, ctr, p, resolveUser(ctr.config!.user, p.rootfs), setup.netnsPath));
+  const spec = buildSpec(specInputs(h, ctr, p, resolveUser(ctr.config!.user, p.rootfs), setup.netnsPath, !!setup.newNetns));
   // The runtime sizes the terminal when it makes it: PID 1 never sees the 0x0 a later resize would race.
   if (ctr.config!.tty && hooks.consoleSize) {
     (spec.process as Record<string, unknown>).consoleSize = { height: hooks.consoleSize.rows, width: hooks.consoleSize.cols };

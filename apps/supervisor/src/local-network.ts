@@ -1,5 +1,5 @@
-// A network provider without CNI: "none" gets its own network namespace with only loopback up, "host" shares
-// the host's. Used in-process and in tests until the CNI provider (src/network) is wired in; any other network
+// A network provider without CNI: "none" gets a fresh network namespace that the runtime makes (crun and runc
+// bring its loopback up), "host" shares the host's. Used in-process and in tests until the CNI provider (src/network) is wired in; any other network
 // name is refused.
 import * as fs from 'node:fs';
 import { InvalidArgumentError } from '@berth/service-kit';
@@ -38,17 +38,10 @@ export class LocalNetworkProvider implements NetworkProvider {
     if (net === 'host') return { attachments: [], ports: [], hostsEntries: [], dns: hostResolv() };
     if (net !== 'none') throw new UnknownNetworkError(net);
     if (req.ports.length) throw new InvalidArgumentError('ports cannot be published with network "none"');
-    const name = netnsName(req.containerId);
-    if (fs.existsSync(`/run/netns/${name}`)) await run('ip', ['netns', 'del', name]);
-    // One exec of ip for both steps: each process start costs 5-15 ms here.
-    const r = await run('ip', ['-batch', '-'], `netns add ${name}\nnetns exec ${name} ip link set lo up\n`);
-    if (r.code !== 0) {
-      if (fs.existsSync(`/run/netns/${name}`)) await run('ip', ['netns', 'del', name]);
-      throw new RuntimeError(`making network namespace ${name} failed: ${r.stderr.trim()}`);
-    }
-    return { netnsPath: `/run/netns/${name}`, attachments: [], ports: [], hostsEntries: [], dns: { nameservers: [], search: [], options: [] } };
+    return { newNetns: true, attachments: [], ports: [], hostsEntries: [], dns: { nameservers: [], search: [], options: [] } };
   }
 
+  /** Nothing to undo for none or host; removes a named namespace an older supervisor made for none. */
   async teardown(containerId: string): Promise<void> {
     const name = netnsName(containerId);
     if (!fs.existsSync(`/run/netns/${name}`)) return;

@@ -103,14 +103,15 @@ describe('bridge network (real CNI plugins)', () => {
     expect(restarted.provider.attachments().map((r) => r.containerId)).toEqual([kept]);
   });
 
-  it('none has only lo (up); host has no namespace and no attachment', async () => {
+  it('none asks the runtime for a fresh namespace (nothing made here); host has no namespace and no attachment', async () => {
     const id = fx.newId();
     const none = await fx.provider.setup({ containerId: id, name: 'n', hostname: 'n', network: 'none', ports: [] });
     const ns = `berth-${id.slice(0, 12)}`;
     expect(none.attachments).toEqual([]);
-    expect(linksIn(ns)).toEqual(['lo']);
-    const lo = await runIn(ns, ['/bin/busybox', 'ping', '-c1', '-W1', '127.0.0.1']);
-    expect(lo.code).toBe(0);
+    expect(none.newNetns).toBe(true);
+    expect(none.netnsPath).toBeUndefined();
+    expect(fs.existsSync(`/run/netns/${ns}`)).toBe(false);
+    expect(none.resolvConf ?? '').not.toMatch(/nameserver 127\./);
     expect(linkExists(fx.bridge)).toBe(false);
 
     const hid = fx.newId();

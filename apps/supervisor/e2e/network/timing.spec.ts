@@ -1,6 +1,6 @@
 // Setup and teardown times with the real plugins, printed for the report; bounded so a regression to
 // seconds fails. "bridge+port" runs bridge + portmap + firewall with one published port, "bridge" has no
-// published port (portmap left out), "none" is netns + loopback.
+// published port (portmap left out), "none" makes nothing (the runtime creates its namespace).
 import { makeFixture, type NetFixture } from './fixture';
 import type { PortMapping } from '../../src/network/network-provider';
 

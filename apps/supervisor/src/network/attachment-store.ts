@@ -18,9 +18,11 @@ export interface AttachmentRecord {
   /** Network name and id at attach time. */
   network: string;
   networkId: string;
-  /** "ip netns" name; absent for the host network. */
+  /** "ip netns" name; absent for the host network and for none. */
   netnsName?: string;
   netnsPath?: string;
+  /** none: the runtime makes the namespace (lo only) and it dies with the container; nothing to undo. */
+  runtimeNetns?: boolean;
   ifName: string;
   /** The list ADD ran (loopback excluded: it is called separately); absent for none/host. */
   confList?: CniConfList;

@@ -1,6 +1,6 @@
 // NetworkProvider over the standard CNI plugins: a named netns per container, loopback, then the
-// network's configuration list (bridge + host-local + portmap + firewall); "none" is a netns with lo
-// only; "host" is no netns at all. Every step is recorded first in the attachment store, so teardown can
+// network's configuration list (bridge + host-local + portmap + firewall); "none" is a fresh netns the
+// runtime makes with the container (lo only, nothing to run or undo here); "host" is no netns at all. Every step is recorded first in the attachment store, so teardown can
 // undo it from disk after a crash, and undo runs on any setup failure so nothing is left configured.
 import type { Logger } from '@berth/service-kit';
 import type { AttachmentRecord, AttachmentStore } from './attachment-store';
@@ -133,7 +133,9 @@ export class CniNetworkProvider implements NetworkProvider {
         state: 'pending',
         created: new Date().toISOString(),
       };
-      if (net.driver !== 'host') {
+      if (net.driver === 'null') {
+        r.runtimeNetns = true;
+      } else if (net.driver !== 'host') {
         r.netnsName = netnsNameFor(req.containerId);
         r.netnsPath = netnsPath(r.netnsName);
       }
@@ -214,7 +216,7 @@ export class CniNetworkProvider implements NetworkProvider {
 
   private toSetup(rec: AttachmentRecord): NetworkSetup {
     const info = attachmentInfo(rec);
-    const isHost = !rec.netnsName;
+    const isHost = !rec.netnsName && !rec.runtimeNetns;
     const dns = containerDns(this.opts.resolvConfPath, isHost);
     const setup: NetworkSetup = {
       attachments: info ? [info] : [],
@@ -224,6 +226,7 @@ export class CniNetworkProvider implements NetworkProvider {
       resolvConf: dns.content,
     };
     if (rec.netnsPath) setup.netnsPath = rec.netnsPath;
+    if (rec.runtimeNetns) setup.newNetns = true;
     return setup;
   }
 

@@ -32,8 +32,13 @@ export interface NetworkAttachmentInfo {
 }
 
 export interface NetworkSetup {
-  /** Network namespace for the OCI spec (/run/netns/NAME); undefined means the host's namespace. */
+  /** Network namespace for the OCI spec (/run/netns/NAME); undefined means the host's namespace... */
   netnsPath?: string;
+  /**
+   * ...unless this is set: a fresh namespace the runtime makes with the container (crun and runc bring its
+   * loopback up), which goes away with PID 1. "none" needs nothing more, so no `ip netns` or plugin runs.
+   */
+  newNetns?: boolean;
   attachments: NetworkAttachmentInfo[];
   /** Ports as bound (host ports resolved). */
   ports: PortMapping[];

@@ -18,6 +18,14 @@ function inputs(c: containersV1.ContainerConfig, h: containersV1.HostConfig): Sp
 }
 
 describe('OCI spec', () => {
+  it('joins a named network namespace, asks for a fresh one (none), or shares the host\'s', () => {
+    const nets = (i: Partial<SpecInputs>) => (buildSpec({ ...inputs(cfg({}), hc({})), ...i }) as { linux: { namespaces: { type: string; path?: string }[] } })
+      .linux.namespaces.filter((n) => n.type === 'network');
+    expect(nets({})).toEqual([{ type: 'network', path: '/run/netns/x' }]);
+    expect(nets({ netnsPath: undefined, newNetns: true })).toEqual([{ type: 'network' }]);
+    expect(nets({ netnsPath: undefined })).toEqual([]);
+  });
+
   it('joins entrypoint and cmd, adds PATH/HOSTNAME/TERM, and wraps in the init when asked', () => {
     const c = cfg({ entrypoint: ['/bin/sh', '-c'], cmd: ['echo hi'], env: ['A=1'], tty: true });
     expect(processArgs(c)).toEqual(['/bin/sh', '-c', 'echo hi']);

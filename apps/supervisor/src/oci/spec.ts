@@ -33,8 +33,10 @@ export interface SpecInputs {
   hostname: string;
   rootfsPath: string;
   user: ResolvedUser;
-  /** Network namespace to join; undefined shares the host's. */
+  /** Network namespace to join; undefined shares the host's unless newNetns. */
   netnsPath: string | undefined;
+  /** A new network namespace made by the runtime (the "none" network: lo only). */
+  newNetns?: boolean;
   hostnamePath: string;
   hostsPath: string;
   resolvConfPath: string;
@@ -162,6 +164,7 @@ export function buildSpec(inp: SpecInputs): Record<string, unknown> {
   }
   const namespaces: Record<string, string>[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
   if (inp.netnsPath) namespaces.push({ type: 'network', path: inp.netnsPath });
+  else if (inp.newNetns) namespaces.push({ type: 'network' });
   const nofile = clamp('RLIMIT_NOFILE', 1_048_576, inp.hostLimits);
   const caps = DEFAULT_CAPS;
   const process: Record<string, unknown> = {
