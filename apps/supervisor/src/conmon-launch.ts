@@ -1,9 +1,10 @@
-// Launching PID 1 under conmon: conmon spawned early (blocked on its start pipe, moved to its cgroup while the
-// bundle is prepared), then the start byte, conmon + runtime create, the sync pipe's answer, runtime start.
+// Launching PID 1 under conmon: conmon spawned early (blocked on its start pipe while the bundle is prepared),
+// then the start byte, conmon + runtime create, the sync pipe's answer, runtime start; conmon leaves the
+// supervisor's cgroup shortly after (see moveConmonSoon).
 import type { Entry, RunnerHost, StartHooks } from './container-types';
 import { StartFailedError } from './errors';
 import type { ContainerPaths } from './layout';
-import { launchConmon, moveToConmonCgroup, readPidFile, type LaunchedConmon } from './runtime/conmon';
+import { inConmonCgroup, isConmonAlive, launchConmon, moveToConmonCgroup, readPidFile, type LaunchedConmon } from './runtime/conmon';
 import type { OciRuntime } from './runtime/oci-runtime';
 import { releaseRuntime } from './runtime-release';
 import { within } from './runner-common';
@@ -15,11 +16,18 @@ function startFailureCode(message: string): number {
   return 128;
 }
 
-/** A conmon launched ahead, blocked on its start pipe; `ready` once it is in its cgroup. */
+/** A conmon launched ahead, blocked on its start pipe. */
 export interface EarlyConmon {
   conmon: LaunchedConmon;
-  ready: Promise<void>;
 }
+
+/**
+ * How long a container runs before its conmon moves out of the supervisor's cgroup. A cgroup v1 migration
+ * costs 5-30 ms here (each write to cgroup.procs waits for an RCU grace period, and blocks forks and exits
+ * host-wide meanwhile), which used to sit on every start's critical path. The move only matters when the
+ * supervisor's whole cgroup is stopped (systemd KillMode=control-group); a `run --rm true` is over before then.
+ */
+export const CONMON_MOVE_DELAY_MS = 100;
 
 /** Ends a conmon still waiting on its start pipe: it has made nothing yet. */
 export function abandonEarly(early: EarlyConmon): void {
@@ -43,24 +51,31 @@ export function launchEarly(h: RunnerHost, e: Entry, runtime: OciRuntime, p: Con
     socketDir: h.layout.socketDir, conmonPidFile: p.conmonPidFile, tty: cfg.tty, stdin: cfg.openStdin,
     leaveStdinOpen: cfg.openStdin && !cfg.stdinOnce,
   }, { start: true });
-  // Into its cgroup before the start byte, so the daemon it forks stays there.
+  return { conmon };
+}
+
+/**
+ * Moves the container's (daemonised) conmon into the conmon cgroup once the container has run for
+ * CONMON_MOVE_DELAY_MS, off the start's critical path; re-adoption moves any conmon that is not there yet.
+ */
+export function moveConmonSoon(h: RunnerHost, e: Entry, delayMs = CONMON_MOVE_DELAY_MS): void {
   const cgroup = h.opts.conmonCgroup;
-  const ready = cgroup && conmon.pid ? moveToConmonCgroup(conmon.pid, cgroup) : Promise.resolve();
-  ready.catch(() => undefined);
-  return { conmon, ready };
+  const pid = e.s.ctr.state!.conmonPid;
+  if (!cgroup || !pid) return;
+  const timer = setTimeout(() => {
+    const st = e.s.ctr.state!;
+    if (st.conmonPid !== pid || !isConmonAlive(pid) || inConmonCgroup(pid, cgroup)) return;
+    moveToConmonCgroup(pid, cgroup).catch((err: Error) => h.opts.log?.warn({ id: e.s.ctr.id, conmonPid: pid, err: err.message }, 'moving conmon to its cgroup failed'));
+  }, delayMs);
+  timer.unref();
 }
 
 /** The start byte, conmon + runtime create, the sync pipe's answer, then runtime start. */
-export async function launch(h: RunnerHost, e: Entry, runtime: OciRuntime, p: ContainerPaths, hooks: StartHooks, early: EarlyConmon): Promise<void> {
+export async function launch(h: RunnerHost, e: Entry, runtime: OciRuntime, p: ContainerPaths, hooks: StartHooks, early: EarlyConmon,
+  netnsOfPid1 = false): Promise<void> {
   const ctr = e.s.ctr;
   const conmon = early.conmon;
   let res: { data: number; message?: string } | undefined;
-  try {
-    await early.ready;
-  } catch (err) {
-    abandonEarly(early);
-    throw err;
-  }
   try {
     conmon.startPipe!.write('0');
     res = await conmon.sync.next();
@@ -84,6 +99,8 @@ export async function launch(h: RunnerHost, e: Entry, runtime: OciRuntime, p: Co
   const st = ctr.state!;
   st.pid = res.data;
   st.conmonPid = readPidFile(p.conmonPidFile);
+  // A namespace the runtime made (none) is named by PID 1 while it lives, as `ip netns` names ours.
+  if (netnsOfPid1) ctr.sandboxKey = `/proc/${st.pid}/ns/net`;
   e.s.facts.runtimeCreated = true;
   e.s.facts.manuallyStopped = false;
   let startedAt = new Date();
@@ -101,4 +118,5 @@ export async function launch(h: RunnerHost, e: Entry, runtime: OciRuntime, p: Co
   Object.assign(st, { status: 'running', exitCode: 0, error: '', oomKilled: false, startedAt, finishedAt: undefined });
   h.save(e);
   h.publish('container.start', e, { pid: st.pid });
+  moveConmonSoon(h, e);
 }

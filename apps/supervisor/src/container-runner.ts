@@ -60,8 +60,8 @@ export class ContainerRunner implements ExitContext {
     let early: EarlyConmon | undefined;
     try {
       fs.mkdirSync(p.bundle, { recursive: true, mode: 0o700 });
-      // conmon waits on its start pipe until the bundle is ready; launching it (and moving it to its
-      // cgroup) now takes both off the path. Should this process die before the start byte, conmon reads
+      // conmon waits on its start pipe until the bundle is ready; launching it now takes its start-up off
+      // the path. Should this process die before the start byte, conmon reads
       // EOF and goes on: with no config.json its runtime create fails and nothing runs.
       fs.rmSync(p.bundleConfig, { force: true });
       early = launchEarly(this.h, e, runtime, p);
@@ -88,7 +88,7 @@ export class ContainerRunner implements ExitContext {
       writeBundleFiles(this.h, ctr, p, setup, network, hooks);
       const launching = early;
       early = undefined;
-      await launch(this.h, e, runtime, p, hooks, launching);
+      await launch(this.h, e, runtime, p, hooks, launching, !!setup.newNetns);
     } catch (err) {
       if (early) abandonEarly(early);
       e.starting = false;

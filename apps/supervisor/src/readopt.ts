@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import { handleExit, recordLostConmon, scheduleRestart, type ExitContext } from './exit-handling';
 import type { ExitWatcher } from './exit-watcher';
+import { moveConmonSoon } from './conmon-launch';
 import { isConmonAlive } from './runtime/conmon';
 import { releaseRuntime } from './runtime-release';
 import { ACTIVE } from './runner-common';
@@ -30,6 +31,8 @@ export async function readopt(r: ExitContext, watcher: ExitWatcher): Promise<voi
           st.status = rs.status;
           h.save(e);
         }
+        // A supervisor that died right after a start may not have moved this conmon yet.
+        moveConmonSoon(h, e, 0);
         continue;
       }
       recordLostConmon(r, e);

@@ -149,10 +149,10 @@ export function launchConmon(o: ConmonOptions, pipes: { start?: boolean; attach?
 const CONMON_CGROUP_CONTROLLERS = ['memory', 'pids', 'cpu', 'systemd', 'unified'];
 
 /**
- * Moves a (not yet forked) conmon into cgroup `name` of each hierarchy, so that stopping the supervisor's own
- * cgroup (systemd KillMode=control-group) leaves conmon and its container alone. Hierarchies that are not
- * mounted are skipped. Asynchronous and side by side: a cgroup v1 migration takes milliseconds each, which
- * would otherwise stall the event loop.
+ * Moves a conmon into cgroup `name` of each hierarchy, so that stopping the supervisor's own cgroup (systemd
+ * KillMode=control-group) leaves conmon and its container alone. Hierarchies that are not mounted are
+ * skipped. Asynchronous and side by side: a cgroup v1 migration takes milliseconds each, which would
+ * otherwise stall the event loop.
  */
 export async function moveToConmonCgroup(pid: number, name: string): Promise<void> {
   await Promise.all(CONMON_CGROUP_CONTROLLERS.map(async (c) => {
@@ -162,6 +162,18 @@ export async function moveToConmonCgroup(pid: number, name: string): Promise<voi
     await fs.promises.mkdir(dir, { recursive: true });
     await fs.promises.writeFile(`${dir}/cgroup.procs`, String(pid));
   }));
+}
+
+/** True when `pid` is in cgroup `name` of the memory hierarchy (or of cgroup2 alone when v1 has none). */
+export function inConmonCgroup(pid: number, name: string): boolean {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    const memory = /^\d+:memory:(.*)$/m.exec(text);
+    const line = memory ?? /^0::(.*)$/m.exec(text);
+    return !!line && line[1] === `/${name}`;
+  } catch {
+    return false;
+  }
 }
 
 /** The real conmon's pid from --conmon-pidfile (written once it has forked). */
