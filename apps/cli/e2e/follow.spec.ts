@@ -14,7 +14,7 @@ afterEach(() => cleanContainers(w));
 afterAll(() => w?.teardown());
 
 function follow(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(BIN, args, { env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

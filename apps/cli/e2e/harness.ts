@@ -55,7 +55,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   };
   const berth = (args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}) =>
     new Promise<CliResult>((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(BIN, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

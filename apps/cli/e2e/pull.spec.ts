@@ -43,7 +43,7 @@ describe('pull', () => {
 
   it('shows one progress line per blob on a terminal', () => {
     const ref = `${reg.host}/busybox:latest`;
-    const p = spawnSync('script', ['-eqfc', `${process.execPath} ${BIN} pull ${ref}`, '/dev/null'], { env: w.env, encoding: 'utf8', timeout: 30_000 });
+    const p = spawnSync('script', ['-eqfc', `${BIN} pull ${ref}`, '/dev/null'], { env: w.env, encoding: 'utf8', timeout: 30_000 });
     expect(p.status).toBe(0);
     expect(p.stdout).toMatch(/[0-9a-f]{12}: (Pull complete|Already exists)/);
   });

@@ -71,7 +71,7 @@ describe('berth run', () => {
   });
 
   it('without a TTY, ctrl-c (SIGINT) to berth run goes to the container (signal proxy)', async () => {
-    const child = spawn(process.execPath, [BIN, 'run', '--rm', 'busybox', 'sh', '-c', 'trap "echo got INT; exit 42" INT; echo ready; while true; do sleep 0.1; done'], { env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(BIN, ['run', '--rm', 'busybox', 'sh', '-c', 'trap "echo got INT; exit 42" INT; echo ready; while true; do sleep 0.1; done'], { env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

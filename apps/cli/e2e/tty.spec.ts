@@ -30,7 +30,7 @@ function inPty(line: string): Pty {
   return { child, screen: () => screen, type: (s) => child.stdin!.write(s), exited };
 }
 
-const berth = `${process.execPath} ${BIN}`;
+const berth = BIN;
 
 /** Presses Enter until the attached shell shows a fresh prompt (attach itself prints nothing). */
 async function untilPrompt(p: Pty): Promise<void> {

@@ -1,10 +1,11 @@
-// The built CLI binary, without any service: usage errors are one line "Error: ..." and exit 125.
+// The built CLI binary (bin/berth, run as a person runs it), without any service: usage errors are one line
+// "Error: ..." and exit 125.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
 const BIN = path.resolve(__dirname, '..', 'bin', 'berth');
 const berth = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, BERTH_RUN: '/nonexistent-berth-run' } });
+  const r = spawnSync(BIN, args, { encoding: 'utf8', env: { PATH: process.env.PATH, BERTH_RUN: '/nonexistent-berth-run' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
@@ -48,7 +49,19 @@ describe('berth usage errors', () => {
     expect(syntax.status).toBe(0);
   });
 
-  it('--version', () => {
+  it('--version and -v print the CLI version and exit 0', () => {
     expect(berth('--version')).toEqual({ code: 0, stdout: '0.1.0\n', stderr: '' });
+    expect(berth('-v')).toEqual({ code: 0, stdout: '0.1.0\n', stderr: '' });
+  });
+
+  it('arguments beginning with - reach the CLI, not node', () => {
+    const help = berth('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: berth \[options\] \[command\]/);
+    expect(help.stderr).toBe('');
+    // Options node itself knows (eval, inspector, its own --version is v20...) are the CLI's usage errors.
+    expect(berth('-e', 'process.exit(3)')).toEqual({ code: 125, stdout: '', stderr: "Error: unknown option '-e'\n" });
+    expect(berth('--inspect')).toEqual({ code: 125, stdout: '', stderr: "Error: unknown option '--inspect'\n" });
+    expect(berth('--', '--version')).toEqual({ code: 125, stdout: '', stderr: "Error: unknown command '--version'\n" });
   });
 });

@@ -36,8 +36,8 @@ function exit(code: number): void {
   process.stderr.write('', done);
 }
 
-export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+/** Runs one command line; `program` is prebuilt when the CLI starts from its snapshot (snapshot-entry.ts). */
+export async function main(argv: string[], program = buildProgram()): Promise<void> {
   let code = 0;
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -63,7 +63,11 @@ export async function startBerth(opts: { root?: string; env?: NodeJS.ProcessEnv 
   };
 }
 
-/** Runs the berth CLI as a person would (a new Node process per command). */
+/**
+ * Runs the berth CLI as a person would (a new process per command): bin/berth is a sh wrapper that execs node
+ * from the CLI's startup snapshot. As [interpreter, script], the shape context.ts spreads; the shebang would
+ * run the same /bin/sh.
+ */
 export function berthCli(): string[] {
-  return [process.execPath, path.join(REPO_ROOT, 'apps', 'cli', 'bin', 'berth')];
+  return ['/bin/sh', path.join(REPO_ROOT, 'apps', 'cli', 'bin', 'berth')];
 }

@@ -77,7 +77,7 @@ describe('container isolation', () => {
 
   it('has no privileged mode: neither in the API nor in the CLI', async () => {
     expect(Object.keys(containersV1.HostConfig.fromPartial({})).map((k) => k.toLowerCase())).not.toContain('privileged');
-    const help = require('node:child_process').execFileSync(process.execPath, [path.join(__dirname, '..', '..', '..', 'apps', 'cli', 'bin', 'berth'), 'run', '--help'], { encoding: 'utf8' }) as string;
+    const help = require('node:child_process').execFileSync(path.join(__dirname, '..', '..', '..', 'apps', 'cli', 'bin', 'berth'), ['run', '--help'], { encoding: 'utf8' }) as string;
     expect(help).toContain('Usage');
     expect(help).not.toContain('--privileged');
   });

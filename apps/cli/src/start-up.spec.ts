@@ -1,0 +1,112 @@
+// bin/berth, the sh wrapper: it starts node from the CLI's snapshot (dist/berth.blob) when that is there and
+// fresh, else runs dist/main.js; it moves NODE_EXTRA_CA_CERTS aside; and the snapshot reads the environment
+// when it runs, not when it was built. Each case runs a copy of the wrapper over a dist of its own: the real
+// blob (linked) and a stand-in main.js that says it was run, so the path taken is visible.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const CLI = path.resolve(__dirname, '..');
+const BLOB = path.join(CLI, 'dist', 'berth.blob');
+const FAKE_MAIN = "console.log('js ' + JSON.stringify({ argv: process.argv.slice(2), extra: process.env.NODE_EXTRA_CA_CERTS, berthExtra: process.env.BERTH_NODE_EXTRA_CA_CERTS }))\n";
+
+let tmp: string;
+let bin: string;
+let dist: string;
+
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-start-up-'));
+  bin = path.join(tmp, 'apps', 'cli', 'bin', 'berth');
+  dist = path.join(tmp, 'apps', 'cli', 'dist');
+  fs.mkdirSync(path.dirname(bin), { recursive: true });
+  fs.mkdirSync(dist);
+  fs.copyFileSync(path.join(CLI, 'bin', 'berth'), bin);
+  fs.writeFileSync(path.join(dist, 'main.js'), FAKE_MAIN);
+});
+
+afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const withBlob = () => {
+  // Built by the cli project's build (nx run cli:build); a tsc-only dist has none.
+  expect(fs.existsSync(BLOB)).toBe(true);
+  fs.symlinkSync(BLOB, path.join(dist, 'berth.blob'));
+};
+
+function run(args: string[], env: Record<string, string> = {}, cmd = bin) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('bin/berth', () => {
+  it('runs the CLI from the snapshot, with every argument for the CLI', () => {
+    withBlob();
+    expect(run(['--version'])).toEqual({ code: 0, stdout: '0.1.0\n', stderr: '' });
+  });
+
+  it('reached through a symlink (node_modules/.bin/berth), finds its dist', () => {
+    withBlob();
+    const link = path.join(tmp, 'berth-link');
+    fs.symlinkSync(bin, link);
+    expect(run(['--version'], {}, link)).toEqual({ code: 0, stdout: '0.1.0\n', stderr: '' });
+  });
+
+  it('runs dist/main.js without a blob, passing arguments as they are', () => {
+    expect(run(['--version', '-x', '--', 'a b'])).toEqual({ code: 0, stdout: `js ${JSON.stringify({ argv: ['--version', '-x', '--', 'a b'] })}\n`, stderr: '' });
+  });
+
+  it('runs dist/main.js when tsc rebuilt the CLI after the blob was made (the blob would run old code)', () => {
+    withBlob();
+    fs.writeFileSync(path.join(dist, 'tsconfig.lib.tsbuildinfo'), '{}');
+    expect(run(['--version']).stdout).toMatch(/^js /);
+  });
+
+  it('runs dist/main.js when NODE_OPTIONS or a grpc-js debug variable is set (read at module load)', () => {
+    withBlob();
+    expect(run(['--version'], { NODE_OPTIONS: '--no-warnings' }).stdout).toMatch(/^js /);
+    expect(run(['--version'], { GRPC_TRACE: 'all' }).stdout).toMatch(/^js /);
+    expect(run(['--version'], { GRPC_VERBOSITY: 'DEBUG' }).stdout).toMatch(/^js /);
+  });
+
+  it('says berth is not built when dist has neither', () => {
+    fs.rmSync(path.join(dist, 'main.js'));
+    expect(run(['ps'])).toEqual({ code: 125, stdout: '', stderr: 'Error: berth is not built yet: run "npm run build" in the repository first\n' });
+  });
+
+  it('hands NODE_EXTRA_CA_CERTS over as BERTH_NODE_EXTRA_CA_CERTS so node does not parse it at start-up', () => {
+    expect(run([], { NODE_EXTRA_CA_CERTS: '/etc/ssl/x.pem' }).stdout).toBe(`js ${JSON.stringify({ argv: [], berthExtra: '/etc/ssl/x.pem' })}\n`);
+    expect(run([], { BERTH_NODE_EXTRA_CA_CERTS: '/etc/ssl/y.pem' }).stdout).toBe(`js ${JSON.stringify({ argv: [], berthExtra: '/etc/ssl/y.pem' })}\n`);
+  });
+});
+
+describe('the snapshot reads the environment when it runs', () => {
+  it('finds the services through BERTH_RUN / BERTH_<SERVICE>_ADDR of each run', () => {
+    withBlob();
+    for (const runDir of ['/nonexistent-a', '/nonexistent-b']) {
+      expect(run(['ps'], { BERTH_RUN: runDir })).toEqual({
+        code: 125,
+        stdout: '',
+        stderr: `Error: cannot reach the inspector service at unix://${runDir}/inspector.sock: is it running? (connect ENOENT ${runDir}/inspector.sock)\n`,
+      });
+    }
+    expect(run(['ps'], { BERTH_INSPECTOR_ADDR: '/nonexistent-c/i.sock' }).stderr).toBe(
+      'Error: cannot reach the inspector service at unix:///nonexistent-c/i.sock: is it running? (connect ENOENT /nonexistent-c/i.sock)\n',
+    );
+  });
+
+  it('takes BERTH_DEBUG of the run (the stack is shown only then)', () => {
+    withBlob();
+    const r = run(['run', '--rm', '--restart', 'always', 'busybox'], { BERTH_DEBUG: '1' });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/^Error: conflicting options: --restart and --rm\n\w*Error: conflicting options: --restart and --rm\n    at /);
+    expect(run(['run', '--rm', '--restart', 'always', 'busybox']).stderr).toBe('Error: conflicting options: --restart and --rm\n');
+  });
+
+  it('sees the terminal width of the run (help wraps to the width of a real terminal)', () => {
+    withBlob();
+    const help = (cols: number) => spawnSync('script', ['-qfec', `stty cols ${cols}; ${bin} run --help`, '/dev/null'], { encoding: 'utf8', env: { PATH: process.env.PATH } }).stdout;
+    const widest = (s: string) => Math.max(...s.split(/\r?\n/).map((l) => l.length));
+    expect(widest(help(100))).toBeLessThanOrEqual(100);
+    expect(widest(help(200))).toBeGreaterThan(100);
+  });
+});
