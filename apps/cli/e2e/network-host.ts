@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { removeNetworkLeftovers } from '../../supervisor/src/network/host-cleanup';
 
 /** A TCP port nothing listens on right now (the kernel's pick). */
 export function freePort(): Promise<number> {
@@ -63,8 +64,9 @@ export function claimBridge(prefix: string): { bridge: string; subnet: string; u
   throw new Error('no free 10.213.x.0/24 pair for a test bridge');
 }
 
-export function deleteLink(name: string): void {
-  if (linkExists(name)) execFileSync('ip', ['link', 'del', name]);
+/** Deletes a test bridge and the rules berth made for it (masquerade, FORWARD accepts). */
+export async function removeBridge(name: string): Promise<void> {
+  await removeNetworkLeftovers(name);
 }
 
 export interface Leftovers {

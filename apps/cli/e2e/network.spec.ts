@@ -5,7 +5,7 @@
 import * as net from 'node:net';
 import { Berth } from '@berth/client';
 import { cleanContainers, startWorld, until, type World } from './harness';
-import { NOTHING_LEFT, bridgePorts, claimBridge, deleteLink, freePort, httpGet, iptablesRules, leftoversOf, linkExists } from './network-host';
+import { NOTHING_LEFT, bridgePorts, claimBridge, freePort, httpGet, iptablesRules, leftoversOf, linkExists, removeBridge } from './network-host';
 
 jest.setTimeout(90_000);
 
@@ -35,7 +35,7 @@ afterAll(async () => {
   if (sdk) for (const n of (await sdk.networks.list({ nameContains: '' }).catch(() => ({ networks: [] }))).networks) if (!n.predefined) await w.berth(['network', 'rm', n.name]);
   sdk?.close();
   await w?.teardown();
-  for (const b of [BRIDGE, ...userBridges]) deleteLink(b);
+  for (const b of [BRIDGE, ...userBridges]) await removeBridge(b);
 });
 
 async function ok(args: string[]): Promise<string> {

@@ -1,12 +1,12 @@
 // `node tools/bench/dist/main.js [--runs N] [--only a,b] [--big] [--out FILE]`: berth side by side with
 // podman (and docker when an engine runs) on this machine, interleaved; prints medians, spreads and
 // berth/peer ratios, and writes the results as JSON (bench-results/<time>.json by default).
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { busyboxImage, busyboxLayerEntries, debootstrapImageArchive, dockerArchive } from '@berth/testing';
 import { startBerth, REPO_ROOT } from './berth-instance';
+import { removeBridge } from './host-cleanup';
 import { available, dockerEngineRunning, run } from './exec';
 import { summarise } from './stats';
 import { formatResult, runCase, type CaseResult } from './harness';
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     ctx.sdk.close();
     await berth.stop();
     fs.rmSync(berth.root, { recursive: true, force: true });
-    spawnSync('ip', ['link', 'del', BRIDGE.BERTH_BRIDGE_NAME], { stdio: 'ignore' });
+    await removeBridge(BRIDGE.BERTH_BRIDGE_NAME);
     if (podman && !podmanHadBusybox) await run('podman', ['rmi', '-f', BUSYBOX]).catch(() => undefined);
   }
   const report = {

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { startBerth } from './berth-instance';
 import { makeContext } from './context';
 import { sdkRunTrue } from './cases/run-rm';
+import { removeBridge } from './host-cleanup';
 
 const BRIDGE = { BERTH_BRIDGE_NAME: 'bb-prof0', BERTH_BRIDGE_SUBNET: '10.213.251.0/24' };
 
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
     await berth.stop();
     fs.rmSync(berth.root, { recursive: true, force: true });
     fs.rmSync(path.dirname(traceFile), { recursive: true, force: true });
-    spawnSync('ip', ['link', 'del', BRIDGE.BERTH_BRIDGE_NAME], { stdio: 'ignore' });
+    await removeBridge(BRIDGE.BERTH_BRIDGE_NAME);
   }
 }
 

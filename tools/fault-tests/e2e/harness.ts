@@ -1,12 +1,13 @@
 // A whole berth for fault tests: our own nats-server (so a test can stop and start it), the launcher with
 // its four services on a temp root and a private bridge, an SDK client and an event bus on the same NATS.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Berth, UnavailableError } from '@berth/client';
 import { EventBus } from '@berth/events';
 import { busyboxImage, dockerArchive, ociArchive, REPO_ROOT, startNatsServer, tempBerthDirs, type BuiltImage, type NatsServerHandle } from '@berth/testing';
+import { removeNetworkLeftovers } from '../../../apps/supervisor/src/network/host-cleanup';
 
 export const SERVICES = ['image-store', 'rootfs', 'supervisor', 'inspector'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -126,11 +127,8 @@ export async function startBerth(opts: { root?: string; env?: Record<string, str
       clearTimeout(t);
     }
     await nats.dispose();
-    try {
-      execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
-    } catch {
-      // never made (no bridge container ran)
-    }
+    // The bridge (if a bridge container ran) and the rules berth made for it.
+    await removeNetworkLeftovers(bridge);
     if (opts.root) fs.rmSync(dirs.root, { recursive: true, force: true });
     dirs.cleanup();
   };

@@ -1,6 +1,7 @@
 // Setup failing half way, and a crash half way: nothing is left configured either way.
 import * as fs from 'node:fs';
 import { AttachmentStore } from '../../src/network/attachment-store';
+import type { CniConfList } from '../../src/network/cni-invoker';
 import { bridgeConfList } from '../../src/network/conflist';
 import { addNetns } from '../../src/network/netns';
 import { makeFixture, iptablesMentions, linkExists, sh, type NetFixture } from './fixture';
@@ -52,7 +53,8 @@ describe('network setup failures', () => {
       netnsName: ns,
       netnsPath: `/run/netns/${ns}`,
       ifName: 'eth0',
-      confList: bridgeConfList(net, { ipamDir: fx.networks.registry.ipamDir, firewall: true, portmap: false }),
+      // As an earlier version cached it: with the firewall plugin, whose DEL needs a prevResult.
+      confList: withFirewall(bridgeConfList(net, { ipamDir: fx.networks.registry.ipamDir, portmap: false })),
       ports: [],
       state: 'pending',
       created: new Date().toISOString(),
@@ -73,3 +75,7 @@ describe('network setup failures', () => {
     expect(fs.existsSync(`/run/netns/berth-${id.slice(0, 12)}`)).toBe(false);
   });
 });
+
+function withFirewall(list: CniConfList): CniConfList {
+  return { ...list, plugins: [...list.plugins, { type: 'firewall', backend: 'iptables' }] };
+}

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { EventBus, type Envelope } from '@berth/events';
 import { startNatsServer, type NatsServerHandle } from '@berth/testing';
-import { makeFixture, linkExists, runIn, uniqueThirdOctet, type NetFixture } from './fixture';
+import { makeFixture, iptablesMentions, linkExists, runIn, uniqueThirdOctet, type NetFixture } from './fixture';
 
 jest.setTimeout(60_000);
 
@@ -74,11 +74,13 @@ describe('user-defined networks', () => {
     expect(fx.provider.hostsEntriesFor(a)).toEqual([]);
   });
 
-  it('remove is refused while containers are attached, then deletes the bridge and the leases', async () => {
+  it('remove is refused while containers are attached, then deletes the bridge, its rules and the leases', async () => {
     const net = fx.networks.create({ name: 'busy', subnet: `10.213.${uniqueThirdOctet()}.0/24` });
     const id = fx.newId();
     await fx.provider.setup({ containerId: id, name: 'worker', hostname: 'worker', network: 'busy', ports: [] });
     expect(linkExists(net.bridge)).toBe(true);
+    // The network's own rules (made once, at its first container): masquerade and two FORWARD accepts.
+    expect(iptablesMentions(`berth bridge ${net.bridge}`)).toHaveLength(3);
     await expect(fx.networks.remove('busy')).rejects.toMatchObject({
       name: 'NetworkInUseError',
       grpcCode: 9,
@@ -88,6 +90,7 @@ describe('user-defined networks', () => {
     await fx.provider.teardown(id);
     await fx.networks.remove('busy');
     expect(linkExists(net.bridge)).toBe(false);
+    expect(iptablesMentions(net.bridge)).toEqual([]);
     expect(fs.existsSync(`${fx.stateDir}/network/ipam/busy`)).toBe(false);
     expect(() => fx.networks.inspect('busy')).toThrow('network "busy" not found');
   });

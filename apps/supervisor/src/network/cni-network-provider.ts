@@ -1,10 +1,12 @@
 // NetworkProvider over the standard CNI plugins: a named netns per container, loopback, then the
-// network's configuration list (bridge + host-local + portmap + firewall); "none" is a fresh netns the
+// network's configuration list (bridge + host-local, portmap with published ports) after the network's own
+// iptables rules (bridge-rules.ts, made once per network); "none" is a fresh netns the
 // runtime makes with the container (lo only, nothing to run or undo here); "host" is no netns at all. Every step is recorded first in the attachment store, so teardown can
 // undo it from disk after a crash, and undo runs on any setup failure so nothing is left configured.
 import type { Logger } from '@berth/service-kit';
 import type { AttachmentRecord, AttachmentStore } from './attachment-store';
 import { CniInvoker, type CniConfList, type CniResult } from './cni-invoker';
+import { ensureBridgeRules } from './bridge-rules';
 import { bridgeConfList, LOOPBACK_CONF_LIST, NEEDS_PREV_RESULT_ON_DEL } from './conflist';
 import { AlreadyAttachedError, InvalidNetworkConfigError } from './errors';
 import type { EventPublisher } from './events';
@@ -26,8 +28,10 @@ export interface CniNetworkProviderOptions {
   invoker?: CniInvoker;
   events?: EventPublisher;
   log?: Logger;
-  /** Add the firewall plugin to bridge networks (default true). */
+  /** ACCEPT the bridge's traffic in FORWARD (default true; matters when the FORWARD policy drops). */
   firewall?: boolean;
+  /** Makes a bridge network's masquerade/forward rules (default ensureBridgeRules; tests inject failures). */
+  ensureRules?: (bridge: string, subnet: string, forward: boolean) => Promise<void>;
   /** The host's resolver file (default /etc/resolv.conf). */
   resolvConfPath?: string;
   /** Called after a container joined or left a user network, for the peers' /etc/hosts. */
@@ -41,6 +45,8 @@ export class CniNetworkProvider implements NetworkProvider {
   private readonly perContainer = new Map<string, Promise<unknown>>();
   /** Port reservation is check-then-record across containers: one at a time. */
   private portLock: Promise<unknown> = Promise.resolve();
+  /** Bridge rules made by this process, by "bridge subnet": checked once, not per container. */
+  private readonly rulesMade = new Map<string, Promise<void>>();
 
   constructor(private readonly opts: CniNetworkProviderOptions) {
     this.invoker = opts.invoker ?? new CniInvoker();
@@ -140,13 +146,14 @@ export class CniNetworkProvider implements NetworkProvider {
         r.netnsPath = netnsPath(r.netnsName);
       }
       if (net.driver === 'bridge') {
-        r.confList = bridgeConfList(net, { ipamDir: registry.ipamDir, firewall: this.opts.firewall ?? true, portmap: ports.length > 0 });
+        r.confList = bridgeConfList(net, { ipamDir: registry.ipamDir, portmap: ports.length > 0 });
       }
       attachments.put(r);
       return r;
     });
 
     try {
+      if (rec.confList) await this.bridgeRules(this.findNetwork(rec.networkId));
       if (rec.netnsName) {
         // A namespace of that name without a record is debris of an earlier crash.
         await deleteNetns(rec.netnsName);
@@ -208,6 +215,25 @@ export class CniNetworkProvider implements NetworkProvider {
     }
     if (errors.length > 0) throw errors[0];
     this.opts.attachments.remove(rec.containerId);
+  }
+
+  /** The network's masquerade/forward rules, made (or checked) once per process and network. */
+  private bridgeRules(net: NetworkRecord | undefined): Promise<void> {
+    if (!net || net.driver !== 'bridge') return Promise.resolve();
+    const key = `${net.bridge} ${net.subnet}`;
+    let made = this.rulesMade.get(key);
+    if (!made) {
+      const ensure = this.opts.ensureRules ?? ensureBridgeRules;
+      made = ensure(net.bridge, net.subnet, this.opts.firewall ?? true);
+      this.rulesMade.set(key, made);
+      made.catch(() => this.rulesMade.delete(key));
+    }
+    return made;
+  }
+
+  /** Forgets that a bridge's rules were made (its network was removed). */
+  forgetRules(bridge: string): void {
+    for (const key of this.rulesMade.keys()) if (key.startsWith(`${bridge} `)) this.rulesMade.delete(key);
   }
 
   private runtime(rec: AttachmentRecord, netns: string) {

@@ -1,13 +1,12 @@
-// The CNI configuration lists berth runs for a network: the same shape podman 4 writes (bridge with
-// host-local IPAM, portmap, firewall), with the IPAM leases under the berth state root.
+// The CNI configuration lists berth runs for a network: bridge with host-local IPAM, and portmap when ports
+// are published, with the IPAM leases under the berth state root. Masquerade and FORWARD acceptance are per
+// network (bridge-rules.ts), not per container: no ipMasq, no firewall plugin (podman 4 has both per container).
 import { CNI_VERSION, type CniConfList } from './cni-invoker';
 import type { NetworkRecord } from './network-registry';
 
 export interface ConfListOptions {
   /** host-local dataDir (it keeps <dataDir>/<network name>/<ip> lease files). */
   ipamDir: string;
-  /** Add the firewall plugin (per-container ACCEPT rules in CNI-FORWARD; matters when FORWARD drops). */
-  firewall: boolean;
   /**
    * Add portmap. Left out for containers without published ports: it costs ~40 ms on ADD and ~110 ms on
    * DEL (its iptables calls) and does nothing for them. The list is cached per container, so DEL matches.
@@ -21,9 +20,9 @@ export function bridgeConfList(net: NetworkRecord, opts: ConfListOptions): CniCo
       type: 'bridge',
       bridge: net.bridge,
       isGateway: true,
-      // Masquerade traffic that leaves the host; portmap needs hairpin for a container reaching its own
-      // published port.
-      ipMasq: true,
+      // Masquerade is one rule per network (bridge-rules.ts); portmap needs hairpin for a container
+      // reaching its own published port.
+      ipMasq: false,
       hairpinMode: true,
       ipam: {
         type: 'host-local',
@@ -35,12 +34,14 @@ export function bridgeConfList(net: NetworkRecord, opts: ConfListOptions): CniCo
   ];
   // snat stays at its default (on): without it 127.0.0.1:HOSTPORT does not reach the container.
   if (opts.portmap) plugins.push({ type: 'portmap', capabilities: { portMappings: true } });
-  if (opts.firewall) plugins.push({ type: 'firewall', backend: 'iptables' });
   return { cniVersion: CNI_VERSION, name: net.name, plugins };
 }
 
 /** Loopback is its own call with CNI_IFNAME=lo (it brings lo up; DEL takes it down). */
 export const LOOPBACK_CONF_LIST: CniConfList = { cniVersion: CNI_VERSION, name: 'lo', plugins: [{ type: 'loopback' }] };
 
-/** Plugins that refuse DEL without a prevResult; skipped when setup died before its result was cached. */
+/**
+ * Plugins that refuse DEL without a prevResult; skipped when setup died before its result was cached (the
+ * firewall plugin is in lists cached by earlier versions).
+ */
 export const NEEDS_PREV_RESULT_ON_DEL = new Set(['firewall']);

@@ -53,3 +53,6 @@ export class CniPluginError extends InternalError {
 
 /** The `ip netns` command failed. */
 export class NetnsError extends InternalError {}
+
+/** iptables-save/iptables-restore failed while making or removing a bridge network's rules. */
+export class NetworkRulesError extends InternalError {}

@@ -14,6 +14,7 @@
 import * as path from 'node:path';
 import type { Logger, ServiceRegistration } from '@berth/service-kit';
 import { AttachmentStore } from './attachment-store';
+import { removeBridgeRules } from './bridge-rules';
 import { CniInvoker, DEFAULT_CNI_PATH } from './cni-invoker';
 import { CniNetworkProvider, attachmentInfo, type PeersChange } from './cni-network-provider';
 import type { EventPublisher } from './events';
@@ -42,7 +43,7 @@ export interface NetworkingOptions {
   defaultBridge?: Partial<DefaultBridgeConfig>;
   subnetPool?: string;
   cniPath?: string[];
-  /** Add the firewall plugin (default true). */
+  /** ACCEPT bridge traffic in FORWARD (default true). */
   firewall?: boolean;
   resolvConfPath?: string;
   onPeersChanged?: (change: PeersChange) => void;
@@ -79,10 +80,12 @@ export class Networks {
     return { ...net, containers };
   }
 
-  /** Refused while containers are attached; then deletes the record, the IPAM state and the bridge. */
+  /** Refused while containers are attached; then deletes the record, the IPAM state, the bridge and its rules. */
   async remove(ref: string): Promise<void> {
     const net = this.registry.remove(ref);
-    if (net.bridge) await deleteLink(net.bridge);
+    if (!net.bridge) return;
+    this.provider.forgetRules(net.bridge);
+    await Promise.all([deleteLink(net.bridge), removeBridgeRules(net.bridge)]);
   }
 }
 
