@@ -31,6 +31,15 @@ describe('berth run', () => {
     expect(r).toEqual({ code: 0, stdout: 'hi\n', stderr: '' });
   });
 
+  it('hands arguments beginning with - to the container command (through bin/berth, node takes none of them)', async () => {
+    const r = await w.berth(['run', '--rm', 'busybox', 'sh', '-c', 'echo "$0|$*"', '--version', '-e', '--', '--help']);
+    expect(r).toEqual({ code: 0, stdout: '--version|-e -- --help\n', stderr: '' });
+  });
+
+  it('--version exits 0 with the version on stdout only', async () => {
+    expect(await w.berth(['--version'])).toEqual({ code: 0, stdout: '0.1.0\n', stderr: '' });
+  });
+
   it("passes the container's exit code through", async () => {
     const r = await w.berth(['run', '--rm', 'busybox', 'sh', '-c', 'echo oops >&2; exit 3']);
     expect(r.code).toBe(3);

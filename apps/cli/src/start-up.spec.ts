@@ -61,11 +61,12 @@ describe('bin/berth', () => {
     expect(run(['--version']).stdout).toMatch(/^js /);
   });
 
-  it('runs dist/main.js when NODE_OPTIONS or a grpc-js debug variable is set (read at module load)', () => {
+  it('runs dist/main.js when NODE_OPTIONS or a variable read at module load by a dependency is set', () => {
     withBlob();
-    expect(run(['--version'], { NODE_OPTIONS: '--no-warnings' }).stdout).toMatch(/^js /);
-    expect(run(['--version'], { GRPC_TRACE: 'all' }).stdout).toMatch(/^js /);
-    expect(run(['--version'], { GRPC_VERBOSITY: 'DEBUG' }).stdout).toMatch(/^js /);
+    const moduleLoadVars = ['GRPC_TRACE', 'GRPC_NODE_TRACE', 'GRPC_VERBOSITY', 'GRPC_NODE_VERBOSITY', 'GRPC_SSL_CIPHER_SUITES', 'GRPC_DEFAULT_SSL_ROOTS_FILE_PATH',
+      'GRPC_NODE_USE_ALTERNATIVE_RESOLVER', 'GRPC_NODE_DEBUG_SEND_ERROR_DETAILS', 'GRPC_EXPERIMENTAL_ENABLE_OUTLIER_DETECTION', 'BUF_BIGINT_DISABLE'];
+    for (const name of ['NODE_OPTIONS', ...moduleLoadVars]) expect([name, run(['--version'], { [name]: name === 'NODE_OPTIONS' ? '--no-warnings' : '1' }).stdout]).toEqual([name, expect.stringMatching(/^js /)]);
+    expect(run(['--version'], { GRPC_TRACE: '' })).toEqual({ code: 0, stdout: '0.1.0\n', stderr: '' });
   });
 
   it('says berth is not built when dist has neither', () => {
@@ -108,5 +109,20 @@ describe('the snapshot reads the environment when it runs', () => {
     const widest = (s: string) => Math.max(...s.split(/\r?\n/).map((l) => l.length));
     expect(widest(help(100))).toBeLessThanOrEqual(100);
     expect(widest(help(200))).toBeGreaterThan(100);
+  });
+});
+
+describe('the snapshot bundle', () => {
+  // A tripwire for dependency updates: every process.env.NAME in the bundle is either read at call time (listed
+  // here after checking) or read at module load and makes bin/berth fall back to dist/main.js when set.
+  const READ_AT_CALL_TIME = ['BERTH_DEBUG', 'grpc_proxy', 'https_proxy', 'http_proxy', 'no_grpc_proxy', 'no_proxy'];
+
+  it('reads no environment variable at module load that bin/berth does not know of', () => {
+    const bundle = fs.readFileSync(path.join(CLI, 'dist', 'berth-snapshot.js'), 'utf8');
+    const wrapper = fs.readFileSync(path.join(CLI, 'bin', 'berth'), 'utf8');
+    const fallsBack = [...(/-z "((?:\$\w+)+)"/.exec(wrapper)?.[1] ?? '').matchAll(/\$(\w+)/g)].map((m) => m[1]);
+    expect(fallsBack).toContain('GRPC_TRACE');
+    const read = new Set([...bundle.matchAll(/process\.env\.(\w+)/g)].map((m) => m[1]));
+    expect([...read].filter((name) => !READ_AT_CALL_TIME.includes(name!) && !fallsBack.includes(name)).sort()).toEqual([]);
   });
 });
