@@ -63,10 +63,11 @@ describe('bin/berth', () => {
 
   it('runs dist/main.js when NODE_OPTIONS or a variable read at module load by a dependency is set', () => {
     withBlob();
-    const moduleLoadVars = ['GRPC_TRACE', 'GRPC_NODE_TRACE', 'GRPC_VERBOSITY', 'GRPC_NODE_VERBOSITY', 'GRPC_SSL_CIPHER_SUITES', 'GRPC_DEFAULT_SSL_ROOTS_FILE_PATH',
-      'GRPC_NODE_USE_ALTERNATIVE_RESOLVER', 'GRPC_NODE_DEBUG_SEND_ERROR_DETAILS', 'GRPC_EXPERIMENTAL_ENABLE_OUTLIER_DETECTION', 'BUF_BIGINT_DISABLE'];
+    const moduleLoadVars = ['GRPC_TRACE', 'GRPC_NODE_TRACE', 'GRPC_VERBOSITY', 'GRPC_NODE_VERBOSITY', 'GRPC_SSL_CIPHER_SUITES', 'GRPC_NODE_USE_ALTERNATIVE_RESOLVER', 'GRPC_NODE_DEBUG_SEND_ERROR_DETAILS', 'GRPC_EXPERIMENTAL_ENABLE_OUTLIER_DETECTION', 'BUF_BIGINT_DISABLE'];
     for (const name of ['NODE_OPTIONS', ...moduleLoadVars]) expect([name, run(['--version'], { [name]: name === 'NODE_OPTIONS' ? '--no-warnings' : '1' }).stdout]).toEqual([name, expect.stringMatching(/^js /)]);
     expect(run(['--version'], { GRPC_TRACE: '' })).toEqual({ code: 0, stdout: '0.1.0\n', stderr: '' });
+    // Read by libs/client at call time (trustedRoots); grpc-js's own module-load copy is never used.
+    expect(run(['--version'], { GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: '/etc/ssl/certs/ca-certificates.crt' })).toEqual({ code: 0, stdout: '0.1.0\n', stderr: '' });
   });
 
   it('says berth is not built when dist has neither', () => {
@@ -115,7 +116,9 @@ describe('the snapshot reads the environment when it runs', () => {
 describe('the snapshot bundle', () => {
   // A tripwire for dependency updates: every process.env.NAME in the bundle is either read at call time (listed
   // here after checking) or read at module load and makes bin/berth fall back to dist/main.js when set.
-  const READ_AT_CALL_TIME = ['BERTH_DEBUG', 'grpc_proxy', 'https_proxy', 'http_proxy', 'no_grpc_proxy', 'no_proxy'];
+  // GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: grpc-js reads it at module load but uses it only for credentials made
+  // without roots; channelCredentials always gives roots, from trustedRoots(), which reads it at call time.
+  const READ_AT_CALL_TIME = ['BERTH_DEBUG', 'grpc_proxy', 'https_proxy', 'http_proxy', 'no_grpc_proxy', 'no_proxy', 'GRPC_DEFAULT_SSL_ROOTS_FILE_PATH'];
 
   it('reads no environment variable at module load that bin/berth does not know of', () => {
     const bundle = fs.readFileSync(path.join(CLI, 'dist', 'berth-snapshot.js'), 'utf8');

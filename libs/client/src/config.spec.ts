@@ -71,6 +71,13 @@ describe('channelCredentials over TLS', () => {
     expect(await connects({ ...clientCert(), NODE_EXTRA_CA_CERTS: file('ca.pem') })).toBe(true);
   });
 
+  it('without BERTH_TLS_CA trusts GRPC_DEFAULT_SSL_ROOTS_FILE_PATH instead of the bundled CAs, as grpc does', async () => {
+    expect(await connects({ ...clientCert(), GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: file('ca.pem') })).toBe(true);
+    const roots = trustedRoots({ GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: file('ca.pem') }).toString();
+    expect(roots).toBe(fs.readFileSync(file('ca.pem'), 'utf8'));
+    expect(() => trustedRoots({ GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: file('nope.pem') })).toThrow(/^cannot read GRPC_DEFAULT_SSL_ROOTS_FILE_PATH .*nope\.pem: ENOENT/);
+  });
+
   it('without BERTH_TLS_CA nor extra certs refuses a server its roots do not vouch for', async () => {
     expect(await connects(clientCert(), 1000)).toBe(false);
   });

@@ -30,15 +30,19 @@ export function channelCredentials(target: string, env: Env = process.env): impo
 }
 
 /**
- * What a TLS connection trusts without BERTH_TLS_CA: Node's bundled CAs plus the files NODE_EXTRA_CA_CERTS
- * named. bin/berth moves that variable to BERTH_NODE_EXTRA_CA_CERTS (Node 20 parses the file at every start,
- * ~35 ms, before it knows whether TLS is needed), so Node's default store lacks those certs there; an explicit
- * list replaces that store, so both variables are read. An unreadable file is skipped with a warning, as Node does.
+ * What a TLS connection trusts without BERTH_TLS_CA: Node's bundled CAs (or, as grpc does, the file
+ * GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names instead) plus the files NODE_EXTRA_CA_CERTS named. bin/berth moves
+ * that variable to BERTH_NODE_EXTRA_CA_CERTS (Node 20 parses the file at every start, ~35 ms, before it knows
+ * whether TLS is needed), so Node's default store lacks those certs there; an explicit list replaces that
+ * store, so both variables are read. An unreadable extra file is skipped with a warning, as Node does.
+ * Everything is read here, at call time: grpc-js reads GRPC_DEFAULT_SSL_ROOTS_FILE_PATH at module load, which
+ * the CLI's startup snapshot would freeze.
  */
 export function trustedRoots(env: Env = process.env): Buffer {
   const tls = require('node:tls') as typeof import('node:tls');
   const fs = require('node:fs') as typeof import('node:fs');
-  const pems = [...tls.rootCertificates];
+  const grpcRoots = env.GRPC_DEFAULT_SSL_ROOTS_FILE_PATH;
+  const pems = grpcRoots ? [readPem(grpcRoots, 'GRPC_DEFAULT_SSL_ROOTS_FILE_PATH').toString()] : [...tls.rootCertificates];
   for (const file of new Set([env.BERTH_NODE_EXTRA_CA_CERTS, env.NODE_EXTRA_CA_CERTS])) {
     if (!file) continue;
     try {
