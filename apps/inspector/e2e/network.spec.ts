@@ -52,9 +52,11 @@ test('Inspect shows the container\'s address, bridge and published port; ps and 
   });
   ids.push(c.id);
   const d = await inspect(s.client, 'webnet');
-  const ns = `berth-${c.id.slice(0, 12)}`;
-  const addr = /inet (\d+\.\d+\.\d+\.\d+)\/(\d+)/.exec(execFileSync('ip', ['-n', ns, '-4', 'addr', 'show', 'eth0'], { encoding: 'utf8' }))!;
-  const mac = /link\/ether ([0-9a-f:]+)/.exec(execFileSync('ip', ['-n', ns, 'link', 'show', 'eth0'], { encoding: 'utf8' }))![1];
+  // The namespace the runtime made with PID 1 (the bridge's veth was plugged into it before the start).
+  const pid = d.State.Pid as number;
+  const inNs = (args: string[]) => execFileSync('nsenter', ['-t', String(pid), '-n', 'ip', ...args], { encoding: 'utf8' });
+  const addr = /inet (\d+\.\d+\.\d+\.\d+)\/(\d+)/.exec(inNs(['-4', 'addr', 'show', 'eth0']))!;
+  const mac = /link\/ether ([0-9a-f:]+)/.exec(inNs(['link', 'show', 'eth0']))![1];
   const networks = new networksV1.NetworksClient('unix://' + path.join(s.stack.runDir, 'supervisor.sock'), grpc.credentials.createInsecure());
   const nets = await unaryCall<networksV1.ListNetworksResponse>(networks, 'list', { nameContains: '' });
   networks.close();
@@ -63,7 +65,7 @@ test('Inspect shows the container\'s address, bridge and published port; ps and 
   expect(addr[1]!.startsWith(PREFIX + '.')).toBe(true);
   expect(d.NetworkSettings).toMatchObject({
     Bridge: BRIDGE,
-    SandboxKey: `/run/netns/${ns}`,
+    SandboxKey: `/proc/${pid}/ns/net`,
     IPAddress: addr[1],
     IPPrefixLen: Number(addr[2]),
     Gateway: `${PREFIX}.1`,

@@ -72,7 +72,7 @@ export function moveConmonSoon(h: RunnerHost, e: Entry, delayMs = CONMON_MOVE_DE
 
 /** The start byte, conmon + runtime create, the sync pipe's answer, then runtime start. */
 export async function launch(h: RunnerHost, e: Entry, runtime: OciRuntime, p: ContainerPaths, hooks: StartHooks, early: EarlyConmon,
-  netnsOfPid1 = false): Promise<void> {
+  netnsOfPid1 = false, connectNetwork?: (pid: number) => Promise<void>): Promise<void> {
   const ctr = e.s.ctr;
   const conmon = early.conmon;
   let res: { data: number; message?: string } | undefined;
@@ -105,6 +105,10 @@ export async function launch(h: RunnerHost, e: Entry, runtime: OciRuntime, p: Co
   e.s.facts.manuallyStopped = false;
   let startedAt = new Date();
   try {
+    if (connectNetwork) {
+      await connectNetwork(st.pid);
+      h.save(e);
+    }
     await hooks.beforeRuntimeStart?.(p);
     startedAt = new Date();
     await runtime.start(ctr.id);

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import type { containersV1 } from '@berth/api';
 import { specInputs, writeBundleFiles } from './container-bundle';
+import { writeHosts } from './container-files';
 import type { Entry, RunnerHost, StartHooks } from './container-types';
 import { AlreadyRunningError, PausedError, StartFailedError, VolumeSourceMissingError } from './errors';
 import { abandonEarly, launch, launchEarly, type EarlyConmon } from './conmon-launch';
@@ -25,6 +26,12 @@ import { releaseRuntime } from './runtime-release';
 // These lived here; the manager and others import them from this file.
 export type { RunnerHost } from './container-types';
 export { ACTIVE, sleep, within } from './runner-common';
+
+/** The addresses and bound ports of a network setup, as the container record keeps them. */
+function applyNetwork(ctr: containersV1.Container, setup: NetworkSetup): void {
+  ctr.networks = setup.attachments.map((a) => ({ ...a }));
+  ctr.ports = setup.ports.map((b) => ({ hostIp: b.hostIp ?? '', hostPort: b.hostPort, containerPort: b.containerPort, protocol: b.protocol }));
+}
 
 export class ContainerRunner implements ExitContext {
   private readonly watcher: ExitWatcher;
@@ -71,7 +78,7 @@ export class ContainerRunner implements ExitContext {
         e.s.facts.mounted ? Promise.resolve() : mountRootfs(ctr.rootfs, p.rootfs).then(() => (e.s.facts.mounted = true)),
         this.h.opts.network.setup({
           containerId: ctr.id, name: ctr.name, hostname: ctr.config!.hostname, network,
-          ports,
+          ports, runtimeNetns: !!this.h.opts.network.connect,
         }).then((s) => {
           e.s.facts.networkUp = true;
           return s;
@@ -82,13 +89,18 @@ export class ContainerRunner implements ExitContext {
       if (net.status === 'rejected') throw net.reason;
       const setup: NetworkSetup = net.value;
       ctr.sandboxKey = setup.netnsPath ?? '';
-      ctr.networks = setup.attachments.map((a) => ({ ...a }));
-      ctr.ports = setup.ports.map((b) => ({ hostIp: b.hostIp ?? '', hostPort: b.hostPort, containerPort: b.containerPort, protocol: b.protocol }));
+      applyNetwork(ctr, setup);
       this.h.save(e);
       writeBundleFiles(this.h, ctr, p, setup, network, hooks);
       const launching = early;
       early = undefined;
-      await launch(this.h, e, runtime, p, hooks, launching, !!setup.newNetns);
+      // A bridge joins the namespace the runtime made, between its create and start (PID 1 waits).
+      const connect = setup.pendingConnect ? async (pid: number) => {
+        const full = await this.h.opts.network.connect!(ctr.id, `/proc/${pid}/ns/net`);
+        applyNetwork(ctr, full);
+        writeHosts(p.hosts, ctr.config!.hostname, full, false);
+      } : undefined;
+      await launch(this.h, e, runtime, p, hooks, launching, !!setup.newNetns, connect);
     } catch (err) {
       if (early) abandonEarly(early);
       e.starting = false;

@@ -69,7 +69,9 @@ it('runs a container on the default bridge and serves Networks on the same socke
   const net = got.networks[0]!;
   expect(net).toMatchObject({ network: 'bridge', bridge: BRIDGE, ipPrefixLen: 24, gateway: '10.213.91.1' });
   expect(net.ipAddress).toMatch(/^10\.213\.91\.\d+$/);
-  expect(got.sandboxKey).toMatch(/^\/run\/netns\/berth-/);
+  // The namespace the runtime made with PID 1, the bridge's veth plugged into it between create and start.
+  expect(got.sandboxKey).toBe(`/proc/${got.state!.pid}/ns/net`);
+  expect(fs.readlinkSync(got.sandboxKey)).not.toBe(fs.readlinkSync('/proc/self/ns/net'));
   // The host reaches the container's own address on the bridge the test made.
   execFileSync('/bin/busybox', ['ping', '-c', '1', '-W', '2', net.ipAddress]);
   const hosts = fs.readFileSync(got.hostsPath, 'utf8');

@@ -21,7 +21,10 @@ export interface AttachmentRecord {
   /** "ip netns" name; absent for the host network and for none. */
   netnsName?: string;
   netnsPath?: string;
-  /** none: the runtime makes the namespace (lo only) and it dies with the container; nothing to undo. */
+  /**
+   * The runtime made the namespace (netnsPath is then /proc/<pid>/ns/net) and it dies with the container:
+   * nothing to delete, and DEL runs without a namespace (a pid can be reused).
+   */
   runtimeNetns?: boolean;
   ifName: string;
   /** The list ADD ran (loopback excluded: it is called separately); absent for none/host. */

@@ -1,14 +1,16 @@
-// NetworkProvider over the standard CNI plugins: a named netns per container, loopback, then the
-// network's configuration list (bridge + host-local, portmap with published ports) after the network's own
-// iptables rules (bridge-rules.ts, made once per network); "none" is a fresh netns the
-// runtime makes with the container (lo only, nothing to run or undo here); "host" is no netns at all. Every step is recorded first in the attachment store, so teardown can
+// NetworkProvider over the standard CNI plugins: the network's configuration list (bridge + host-local,
+// portmap with published ports) after the network's own iptables rules (bridge-rules.ts, made once per
+// network). The supervisor asks for runtimeNetns: the runtime makes the container's namespace (with lo up)
+// and connect() runs the ADD into it between create and start; without it a named netns is made here
+// (`ip netns add` + the loopback plugin). "none" is the runtime's fresh namespace alone (nothing to run or
+// undo here); "host" is no netns at all. Every step is recorded first in the attachment store, so teardown can
 // undo it from disk after a crash, and undo runs on any setup failure so nothing is left configured.
 import type { Logger } from '@berth/service-kit';
 import type { AttachmentRecord, AttachmentStore } from './attachment-store';
 import { CniInvoker, type CniConfList, type CniResult } from './cni-invoker';
 import { ensureBridgeRules } from './bridge-rules';
 import { bridgeConfList, LOOPBACK_CONF_LIST, NEEDS_PREV_RESULT_ON_DEL } from './conflist';
-import { AlreadyAttachedError, InvalidNetworkConfigError } from './errors';
+import { AlreadyAttachedError, InvalidNetworkConfigError, NotConnectableError } from './errors';
 import type { EventPublisher } from './events';
 import { addNetns, deleteNetns, netnsExists, netnsNameFor, netnsPath } from './netns';
 import type { NetworkAttachmentInfo, NetworkProvider, NetworkRequest, NetworkSetup, PortMapping } from './network-provider';
@@ -139,7 +141,7 @@ export class CniNetworkProvider implements NetworkProvider {
         state: 'pending',
         created: new Date().toISOString(),
       };
-      if (net.driver === 'null') {
+      if (net.driver === 'null' || (net.driver === 'bridge' && req.runtimeNetns)) {
         r.runtimeNetns = true;
       } else if (net.driver !== 'host') {
         r.netnsName = netnsNameFor(req.containerId);
@@ -160,6 +162,8 @@ export class CniNetworkProvider implements NetworkProvider {
         await addNetns(rec.netnsName);
         await this.invoker.addList(LOOPBACK_CONF_LIST, { containerId: rec.containerId, netns: rec.netnsPath!, ifName: 'lo' });
       }
+      // A runtime-made namespace does not exist yet: connect() runs the ADD.
+      if (rec.confList && rec.runtimeNetns) return this.toSetup(rec);
       if (rec.confList) {
         rec.result = await this.invoker.addList(rec.confList, this.runtime(rec, rec.netnsPath!));
       }
@@ -170,6 +174,33 @@ export class CniNetworkProvider implements NetworkProvider {
         await this.undo(rec);
       } catch (undoErr) {
         this.opts.log?.error({ containerId: rec.containerId, err: (undoErr as Error).message }, 'undo of a failed network setup failed; teardown will retry');
+      }
+      throw err;
+    }
+    this.announce('network.connect', rec);
+    return this.toSetup(rec);
+  }
+
+  connect(containerId: string, netnsPath: string): Promise<NetworkSetup> {
+    return this.serial(containerId, () => this.doConnect(containerId, netnsPath));
+  }
+
+  private async doConnect(containerId: string, netnsPath: string): Promise<NetworkSetup> {
+    const rec = this.opts.attachments.get(containerId);
+    if (!rec || rec.state !== 'pending' || !rec.runtimeNetns || !rec.confList) {
+      throw new NotConnectableError(`container ${containerId.slice(0, 12)} has no network waiting for its namespace`);
+    }
+    rec.netnsPath = netnsPath;
+    this.opts.attachments.put(rec);
+    try {
+      rec.result = await this.invoker.addList(rec.confList, this.runtime(rec, netnsPath));
+      rec.state = 'ready';
+      this.opts.attachments.put(rec);
+    } catch (err) {
+      try {
+        await this.undo(rec);
+      } catch (undoErr) {
+        this.opts.log?.error({ containerId, err: (undoErr as Error).message }, 'undo of a failed network connect failed; teardown will retry');
       }
       throw err;
     }
@@ -192,7 +223,9 @@ export class CniNetworkProvider implements NetworkProvider {
   private async undo(rec: AttachmentRecord): Promise<void> {
     const errors: unknown[] = [];
     const live = rec.netnsName ? netnsExists(rec.netnsName) : false;
-    // CNI DEL with an empty CNI_NETNS: the plugins release IPAM and rules but touch no interface.
+    // CNI DEL with an empty CNI_NETNS: the plugins release IPAM and rules but touch no interface. A
+    // runtime-made namespace always gets it: its veth goes with the namespace, and its /proc path may
+    // name another process by now.
     const netns = live ? rec.netnsPath! : '';
     if (rec.confList) {
       const list: CniConfList = rec.result
@@ -251,8 +284,12 @@ export class CniNetworkProvider implements NetworkProvider {
       dns: dns.dns,
       resolvConf: dns.content,
     };
-    if (rec.netnsPath) setup.netnsPath = rec.netnsPath;
-    if (rec.runtimeNetns) setup.newNetns = true;
+    if (rec.runtimeNetns) {
+      setup.newNetns = true;
+      if (rec.state === 'pending' && rec.confList) setup.pendingConnect = true;
+    } else if (rec.netnsPath) {
+      setup.netnsPath = rec.netnsPath;
+    }
     return setup;
   }
 

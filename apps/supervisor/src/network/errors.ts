@@ -34,6 +34,9 @@ export class PortInUseError extends FailedPreconditionError {}
 /** The container is already attached to a network; tear it down first. */
 export class AlreadyAttachedError extends FailedPreconditionError {}
 
+/** connect() for a container whose setup is not waiting for a runtime-made namespace. */
+export class NotConnectableError extends FailedPreconditionError {}
+
 /** A CNI plugin binary is missing from the plugin directory. */
 export class CniPluginMissingError extends FailedPreconditionError {}
 

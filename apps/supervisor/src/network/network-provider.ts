@@ -20,6 +20,12 @@ export interface NetworkRequest {
   /** "bridge" (default), "none", "host", or a user-defined network name. */
   network: string;
   ports: PortMapping[];
+  /**
+   * The runtime makes the container's network namespace (it dies with PID 1): setup() checks and reserves
+   * (network, ports, the pending record) and connect() plugs the namespace in once the runtime made it.
+   * Without it, the provider makes a named namespace (/run/netns) in setup().
+   */
+  runtimeNetns?: boolean;
 }
 
 export interface NetworkAttachmentInfo {
@@ -39,6 +45,8 @@ export interface NetworkSetup {
    * loopback up), which goes away with PID 1. "none" needs nothing more, so no `ip netns` or plugin runs.
    */
   newNetns?: boolean;
+  /** connect() must be called with that new namespace before the container starts (bridge networks). */
+  pendingConnect?: boolean;
   attachments: NetworkAttachmentInfo[];
   /** Ports as bound (host ports resolved). */
   ports: PortMapping[];
@@ -53,6 +61,11 @@ export interface NetworkSetup {
 export interface NetworkProvider {
   /** Makes the container's network; on failure nothing is left configured. */
   setup(req: NetworkRequest): Promise<NetworkSetup>;
+  /**
+   * Plugs a runtime-made namespace into the network a setup() with runtimeNetns reserved (the interface,
+   * its address, published ports); returns the whole setup. On failure nothing is left configured.
+   */
+  connect?(containerId: string, netnsPath: string): Promise<NetworkSetup>;
   /** Undoes setup. Idempotent; works from persisted state after a supervisor crash. */
   teardown(containerId: string): Promise<void>;
   /** The setup of an attached container rebuilt from persisted state (inspect after a restart). */
