@@ -1,0 +1,12 @@
+import * as api from '@berth/api';
+import { apiPart, type ApiPart } from './api-parts';
+
+it('loads each proto package from the file @berth/api re-exports (the same classes)', () => {
+  const parts: ApiPart[] = ['containersV1', 'networksV1', 'imagesV1', 'contentV1', 'snapshotsV1', 'inspectorV1'];
+  for (const p of parts) {
+    const part = apiPart(p) as unknown as Record<string, unknown>;
+    const whole = api[p] as unknown as Record<string, unknown>;
+    expect(Object.keys(part).sort()).toEqual(Object.keys(whole).sort());
+    for (const k of Object.keys(whole)) expect(part[k]).toBe(whole[k]);
+  }
+});
