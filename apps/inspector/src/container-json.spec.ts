@@ -52,6 +52,14 @@ describe('containerToDocker', () => {
     expect(d.NetworkSettings.Ports).toEqual({ '80/tcp': null });
   });
 
+  it('shows a port published on every address as 0.0.0.0 where it is bound, as asked in PortBindings', () => {
+    const c = sampleContainer({ ports: [{ hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' }] });
+    c.hostConfig!.ports = [{ hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' }];
+    const d = containerToDocker(c, { mergedDir: '', networkIds: new Map() }) as any;
+    expect(d.NetworkSettings.Ports).toEqual({ '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] });
+    expect(d.HostConfig.PortBindings).toEqual({ '80/tcp': [{ HostIp: '', HostPort: '8080' }] });
+  });
+
   it('reads the overlay options of the root mount', () => {
     expect(overlayOptions([{ type: 'bind', source: '/x', target: 'x', options: ['rbind'] }, { type: 'overlay', source: 'overlay', target: '', options: ['lowerdir=/a', 'upperdir=/b'] }]))
       .toEqual({ lowerdir: '/a', upperdir: '/b' });

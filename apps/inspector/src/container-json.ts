@@ -27,12 +27,16 @@ export function portKey(port: number, protocol: string): string {
 
 type PortMap = Record<string, { HostIp: string; HostPort: string }[] | null>;
 
-function portMap(bindings: containersV1.PortBinding[], exposed: string[], withExposed: boolean): PortMap {
+/**
+ * Docker's port maps. `bound` (NetworkSettings.Ports) shows what is listening: an empty host IP is every
+ * address, 0.0.0.0; HostConfig.PortBindings keeps what was asked ("").
+ */
+function portMap(bindings: containersV1.PortBinding[], exposed: string[], bound: boolean): PortMap {
   const out: PortMap = {};
-  if (withExposed) for (const e of exposed) out[e.includes('/') ? e : `${e}/tcp`] = null;
+  if (bound) for (const e of exposed) out[e.includes('/') ? e : `${e}/tcp`] = null;
   for (const b of bindings) {
     const k = portKey(b.containerPort, b.protocol);
-    (out[k] ??= []).push({ HostIp: b.hostIp, HostPort: b.hostPort ? String(b.hostPort) : '' });
+    (out[k] ??= []).push({ HostIp: b.hostIp || (bound ? '0.0.0.0' : ''), HostPort: b.hostPort ? String(b.hostPort) : '' });
   }
   return out;
 }
