@@ -117,11 +117,13 @@ describe('default bridge', () => {
     // Both ends are events on NATS.
     const actions = await until(async () => {
       const ev = await ok(['events', '--since', since, '--until', new Date().toISOString(), '--filter', 'type=network', '--format', 'json']);
-      const mine = ev.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Action: string; Actor: { Attributes: Record<string, string> } });
-      const acts = mine.filter((e) => e.Actor.Attributes.container?.startsWith(id12!)).map((e) => `${e.Action} ${e.Actor.Attributes.name}`);
+      const mine = ev.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Action: string; Actor: { ID: string; Attributes: Record<string, string> } });
+      const acts = mine.filter((e) => e.Actor.Attributes.container?.startsWith(id12!)).map((e) => `${e.Action} ${e.Actor.Attributes.name} ${e.Actor.ID}`);
       return acts.length === 2 ? acts : undefined;
     }, 10_000, 'network connect/disconnect events');
-    expect(actions).toEqual(['connect bridge', 'disconnect bridge']);
+    // As docker: the network is the Actor, the container an attribute.
+    const bridgeId = (await sdk.networks.list({ nameContains: '' })).networks.find((n) => n.name === 'bridge')!.id;
+    expect(actions).toEqual([`connect bridge ${bridgeId}`, `disconnect bridge ${bridgeId}`]);
   });
 
   it('two containers on the default bridge ping each other by IP', async () => {

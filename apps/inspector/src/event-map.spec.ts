@@ -19,6 +19,14 @@ describe('event mapping', () => {
     expect(m).toEqual({ type: 'container', action: 'die', actorId: 'f'.repeat(64), actorAttributes: { name: 'web', image: 'busybox', exitCode: '3' }, time: new Date('2024-05-01T12:00:00.5Z'), sequence: 7, envelopeJson: '{}' });
   });
 
+  it('shows a network connect as docker does: the network is the Actor, the container an attribute', () => {
+    const c = 'c'.repeat(64);
+    const m = toEventMessage(env('network.connect', c, { name: 'bridge', container: c, containerName: 'web', type: 'bridge', networkId: 'n'.repeat(64) }), 3, '');
+    expect(m.actorId).toBe('n'.repeat(64));
+    expect(m.actorAttributes).toEqual({ name: 'bridge', container: c, containerName: 'web', type: 'bridge' });
+    expect(eventMatches(m, parseEventFilters([`container=${c.slice(0, 12)}`]))).toBe(true);
+  });
+
   it('filters by type, container id or name, image, event and label', () => {
     const die = toEventMessage(env('container.die', 'f'.repeat(64), { name: 'web', image: 'docker.io/library/busybox:latest', tier: 'a' }), 1, '');
     const tag = toEventMessage(env('image.tag', 'docker.io/library/busybox:latest', { name: 'busybox' }), 2, '');

@@ -29,7 +29,10 @@ export function typeAndAction(topic: string): { type: string; action: string } {
 
 export function toEventMessage(env: Envelope, sequence: number, envelopeJson: string): inspectorV1.EventMessage {
   const { type, action } = typeAndAction(env.topic);
-  return { type, action, actorId: env.subjectId, actorAttributes: { ...env.attributes }, time: env.time, sequence, envelopeJson };
+  const { networkId, ...attributes } = env.attributes;
+  // network.connect/disconnect are published under the container's subject; docker's Actor is the network.
+  const actorId = type === 'network' && networkId ? networkId : env.subjectId;
+  return { type, action, actorId, actorAttributes: type === 'network' ? attributes : { ...env.attributes }, time: env.time, sequence, envelopeJson };
 }
 
 function sameImage(a: string, b: string): boolean {

@@ -299,8 +299,9 @@ export class CniNetworkProvider implements NetworkProvider {
     try {
       this.opts.events?.publish({
         topic,
+        // The container is the subject (its events stay in order on one subject); docker's Actor is the network.
         subjectId: rec.containerId,
-        attributes: { name: rec.network, container: rec.containerId, containerName: rec.name, type: net?.driver ?? '' },
+        attributes: { name: rec.network, container: rec.containerId, containerName: rec.name, type: net?.driver ?? '', networkId: rec.networkId },
         body: { $case: 'network', value: { network: rec.network, containerId: rec.containerId, address } },
       });
     } catch (err) {
