@@ -174,7 +174,7 @@ export interface EventMessage {
   type: string;
   /** Docker's Action: the topic's action ("start", "die", ...; "exec_start" for exec.start). */
   action: string;
-  /** Actor.ID: the container id, image name, snapshot key, ... */
+  /** Actor.ID: the container id, image name, network id (also for connect/disconnect), snapshot key, ... */
   actorId: string;
   /** Actor.Attributes: name, image, exitCode, signal, labels, ... */
   actorAttributes: { [key: string]: string };
