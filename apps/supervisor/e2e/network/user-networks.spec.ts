@@ -119,7 +119,7 @@ describe('user-defined networks', () => {
         ['network.disconnect', id, { network: 'evt', containerId: id, address: addr }],
         ['network.remove', net.id, { network: 'evt', containerId: '', address: net.subnet }],
       ]);
-      expect(seen[1]!.attributes).toEqual({ name: 'evt', container: id, containerName: 'e', type: 'bridge' });
+      expect(seen[1]!.attributes).toEqual({ name: 'evt', container: id, containerName: 'e', type: 'bridge', networkId: net.id });
     } finally {
       await bus.close();
       await nats.dispose();
