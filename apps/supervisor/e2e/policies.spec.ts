@@ -30,6 +30,19 @@ it('on-failure:2 restarts a failing container twice with a growing delay, then l
   expect(start[2]! - die[1]!).toBeGreaterThanOrEqual(195);
 });
 
+it('a start by the user begins the policy afresh: the count and on-failure\'s budget go back to zero', async () => {
+  const c = await h.mgr.create(h.req(['sh', '-c', 'exit 3'], {}, { restartPolicy: { name: 'on-failure', maximumRetryCount: 1 } }));
+  await h.mgr.start(c.id);
+  await until(() => h.sink.topics(c.id).filter((t) => t === 'container.die').length === 2 && h.mgr.get(c.id).state!.status === 'exited', 10_000, 'the run and its one retry');
+  expect(h.mgr.get(c.id).state!.restartCount).toBe(1);
+  await h.mgr.start(c.id);
+  // The manual start itself is not a restart; the policy then retries once more.
+  await until(() => h.sink.topics(c.id).filter((t) => t === 'container.die').length === 4 && h.mgr.get(c.id).state!.status === 'exited', 10_000, 'the second run and its retry');
+  await new Promise((r) => setTimeout(r, 600));
+  expect(h.mgr.get(c.id).state!.restartCount).toBe(1);
+  expect(h.sink.topics(c.id).filter((t) => t === 'container.start')).toHaveLength(4);
+});
+
 it('always restarts after an outside kill but not after a user stop', async () => {
   const c = await h.mgr.create(h.req(['sleep', '1000'], {}, { init: true, restartPolicy: { name: 'always', maximumRetryCount: 0 } }));
   await h.mgr.start(c.id);

@@ -25,6 +25,16 @@ import { ContainerStore, NO_FACTS } from './store/container-store';
 export type { ContainerManagerOptions, CreateRequest, Entry, StartHooks, WaitCondition } from './container-types';
 export { removeCgroups } from './cgroup-cleanup';
 
+/**
+ * A start or restart by the user begins the restart policy afresh, as docker's does: the count (and with it
+ * on-failure's budget) and the backoff go back to zero. Not for a container that is running already.
+ */
+function resetRestarts(e: Entry): void {
+  if (ACTIVE.has(e.s.ctr.state!.status)) return;
+  e.s.ctr.state!.restartCount = 0;
+  e.s.facts.restartDelayMs = 0;
+}
+
 export class ContainerManager implements RunnerHost {
   readonly layout: Layout;
   // Shared with ContainerRunner (RunnerHost); not for other callers.
@@ -230,6 +240,7 @@ export class ContainerManager implements RunnerHost {
    */
   start(ref: string, hooks: StartHooks = {}): Promise<containersV1.Container> {
     return this.locked(ref, async (e) => {
+      resetRestarts(e);
       await this.runner.startLocked(e, hooks);
       return structuredClone(e.s.ctr);
     });
@@ -277,6 +288,7 @@ export class ContainerManager implements RunnerHost {
         await this.stopLocked(e, timeoutSec);
         this.publish('container.stop', e);
       }
+      resetRestarts(e);
       await this.runner.startLocked(e);
       this.publish('container.restart', e);
       return structuredClone(e.s.ctr);
