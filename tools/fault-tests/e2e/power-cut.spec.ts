@@ -9,12 +9,18 @@ import { checkBlobs, importBusybox, importImages, startBerth, until, type BerthU
 
 jest.setTimeout(180_000);
 
+/** Bytes under dir while a service writes there: entries renamed or removed between listing and stat are skipped. */
 function dirBytes(dir: string): number {
-  if (!fs.existsSync(dir)) return 0;
   let n = 0;
-  for (const f of fs.readdirSync(dir, { recursive: true })) {
-    const st = fs.lstatSync(path.join(dir, String(f)));
-    if (st.isFile()) n += st.size;
+  let entries: (string | Buffer)[];
+  try {
+    entries = fs.readdirSync(dir, { recursive: true });
+  } catch {
+    return 0;
+  }
+  for (const f of entries) {
+    const st = fs.lstatSync(path.join(dir, String(f)), { throwIfNoEntry: false });
+    if (st?.isFile()) n += st.size;
   }
   return n;
 }
