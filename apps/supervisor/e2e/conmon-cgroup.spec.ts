@@ -1,7 +1,7 @@
 // conmon moved out of the supervisor's cgroup (so a cgroup-wide stop of the service spares the containers).
 import * as fs from 'node:fs';
 import { inConmonCgroup } from '../src/runtime/conmon';
-import { makeHarness, type Harness } from './harness';
+import { makeHarness, until, type Harness } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -22,8 +22,7 @@ it('moves conmon to its own cgroup soon after the start while the container runs
   await h.mgr.start(c.id);
   const st = h.mgr.get(c.id).state!;
   // Off the start's critical path: CONMON_MOVE_DELAY_MS after the start, then one migration per hierarchy.
-  const deadline = Date.now() + 5000;
-  while (!inConmonCgroup(st.conmonPid, name) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await until(() => inConmonCgroup(st.conmonPid, name), 5000, 'conmon in its cgroup');
   const cgroups = fs.readFileSync(`/proc/${st.conmonPid}/cgroup`, 'utf8');
   expect(cgroups).toMatch(new RegExp(`:memory:/${name}$`, 'm'));
   expect(cgroups).toMatch(new RegExp(`^0::/${name}$`, 'm'));

@@ -9,7 +9,7 @@ import type { RunnerHost } from '../src/container-types';
 import { launchEarly } from '../src/conmon-launch';
 import { isConmonAlive, readPidFile } from '../src/runtime/conmon';
 import { mountRootfs } from '../src/runtime/mounts';
-import { makeHarness, type Harness } from './harness';
+import { makeHarness, until, type Harness } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -20,14 +20,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await h.teardown();
 });
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 it('a retried start ends the conmon a cut start left and runs the container with its own exit code', async () => {
   const c = await h.mgr.create(h.req(['sh', '-c', 'exit 3']));

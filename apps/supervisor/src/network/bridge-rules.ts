@@ -6,7 +6,7 @@
 //
 // The rules live in our chains BERTH-POSTROUTING (nat) and BERTH-FORWARD (filter), jumped to from POSTROUTING
 // and FORWARD, and carry the comment "berth bridge <name>", by which a network's rules are found and removed.
-import { execFile } from 'node:child_process';
+import { run } from '../runtime/oci-runtime';
 import { NetworkRulesError } from './errors';
 
 export const NAT_CHAIN = 'BERTH-POSTROUTING';
@@ -37,14 +37,10 @@ const JUMPS: Record<Table, { chain: string; from: string; add: string }> = {
   filter: { chain: FILTER_CHAIN, from: 'FORWARD', add: `-I FORWARD 1 -j ${FILTER_CHAIN}` },
 };
 
-function exec(cmd: string, args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { timeout: 15_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) reject(new NetworkRulesError(`${cmd} ${args.join(' ')} failed: ${(stderr || err.message).trim()}`));
-      else resolve(stdout);
-    });
-    if (input !== undefined) child.stdin!.end(input);
-  });
+async function exec(cmd: string, args: string[], input?: string): Promise<string> {
+  const r = await run(cmd, args, input, 15_000);
+  if (r.code !== 0) throw new NetworkRulesError(`${cmd} ${args.join(' ')} failed: ${r.stderr.trim()}`);
+  return r.stdout;
 }
 
 /** The lines of one table naming this bridge's comment. */
