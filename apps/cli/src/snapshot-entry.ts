@@ -15,8 +15,7 @@ import './commands/cp';
 import './completion';
 import './terminal';
 import '@berth/client';
-// api-parts.ts loads one generated package at a time through a path the bundle cannot follow; it falls back
-// to the whole module, which is loaded here.
+// The whole generated API (api-parts.ts's per-package files are part of it).
 import '@berth/api';
 import '@grpc/grpc-js';
 // Built-ins the verbs use that a snapshot can hold (http2, tls... cannot: snapshot/lazy-builtin.ts).

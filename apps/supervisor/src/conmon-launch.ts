@@ -70,9 +70,17 @@ export function moveConmonSoon(h: RunnerHost, e: Entry, delayMs = CONMON_MOVE_DE
   timer.unref();
 }
 
+/** The container's network as launch() needs it. */
+export interface LaunchNetwork {
+  /** The runtime makes the namespace: PID 1 names it (SandboxKey /proc/<pid>/ns/net). */
+  newNetns: boolean;
+  /** Plugs that namespace into its network, between the runtime's create and start. */
+  connect?: (pid: number) => Promise<void>;
+}
+
 /** The start byte, conmon + runtime create, the sync pipe's answer, then runtime start. */
 export async function launch(h: RunnerHost, e: Entry, runtime: OciRuntime, p: ContainerPaths, hooks: StartHooks, early: EarlyConmon,
-  netnsOfPid1 = false, connectNetwork?: (pid: number) => Promise<void>): Promise<void> {
+  net: LaunchNetwork = { newNetns: false }): Promise<void> {
   const ctr = e.s.ctr;
   const conmon = early.conmon;
   let res: { data: number; message?: string } | undefined;
@@ -100,13 +108,13 @@ export async function launch(h: RunnerHost, e: Entry, runtime: OciRuntime, p: Co
   st.pid = res.data;
   st.conmonPid = readPidFile(p.conmonPidFile);
   // A namespace the runtime made (none) is named by PID 1 while it lives, as `ip netns` names ours.
-  if (netnsOfPid1) ctr.sandboxKey = `/proc/${st.pid}/ns/net`;
+  if (net.newNetns) ctr.sandboxKey = `/proc/${st.pid}/ns/net`;
   e.s.facts.runtimeCreated = true;
   e.s.facts.manuallyStopped = false;
   let startedAt = new Date();
   try {
-    if (connectNetwork) {
-      await connectNetwork(st.pid);
+    if (net.connect) {
+      await net.connect(st.pid);
       h.save(e);
     }
     await hooks.beforeRuntimeStart?.(p);

@@ -100,7 +100,7 @@ export class ContainerRunner implements ExitContext {
         applyNetwork(ctr, full);
         writeHosts(p.hosts, ctr.config!.hostname, full, false);
       } : undefined;
-      await launch(this.h, e, runtime, p, hooks, launching, !!setup.newNetns, connect);
+      await launch(this.h, e, runtime, p, hooks, launching, { newNetns: !!setup.newNetns, ...(connect ? { connect } : {}) });
     } catch (err) {
       if (early) abandonEarly(early);
       e.starting = false;
