@@ -145,6 +145,20 @@ describe('Importer (in-process)', () => {
     expect(t.events.map((e) => e.topic)).toContain('image.update');
   });
 
+  it('loads one archive four times at once, even when all start in the same millisecond', async () => {
+    // Each staged entry needs a write ref of its own: refs made from the time would collide here.
+    jest.spyOn(Date, 'now').mockReturnValue(1_795_907_949_224);
+    try {
+      const archive = await dockerArchive([busybox]);
+      const results = await Promise.all([0, 1, 2, 3].map(() => load(archive)));
+      for (const r of results) expect(r.images.map((i) => i.name)).toEqual(['docker.io/library/busybox:latest']);
+    } finally {
+      jest.restoreAllMocks();
+    }
+    expect(t.store.images.get('busybox').resolved.id).toBe(busybox.configDigest);
+    expect(t.snapshot().ingest).toEqual([]);
+  });
+
   describe('refuses bad archives and leaves nothing behind', () => {
     async function expectRefused(buf: Buffer, pattern: RegExp, opts = {}) {
       const before = t.snapshot();

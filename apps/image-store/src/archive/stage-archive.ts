@@ -2,6 +2,7 @@
 // entry at a time: every file that may be a blob is hashed and stored as it arrives (a docker-archive's
 // manifest.json may come after its layers), small JSON documents are kept in memory (capped), and names
 // are checked. Nothing is decided here; the format readers look at the result.
+import { randomUUID } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sniffCompression } from '@berth/oci';
@@ -76,7 +77,6 @@ export async function stageArchive(source: AsyncIterable<Buffer>, content: Conte
   const feeding = pipeline(Readable.from(source, { objectMode: false }), input, extract).catch((err: unknown) => {
     feedError = err;
   });
-  let n = 0;
   try {
     for await (const entry of extract) {
       const h = entry.header;
@@ -107,7 +107,7 @@ export async function stageArchive(source: AsyncIterable<Buffer>, content: Conte
             entry.resume(); // legacy per-layer metadata of docker save: not needed
           } else {
             if (isOciBlobPath(name) && !OCI_BLOB.test(name)) throw new InvalidArchiveError(`archive entry "${name}": only blobs/sha256/<64 hex> blobs are supported`);
-            files.set(name, await stageFile(name, size, entry as unknown as AsyncIterable<Buffer>, content, lease, `import-${process.pid}-${Date.now()}-${n++}`));
+            files.set(name, await stageFile(name, size, entry as unknown as AsyncIterable<Buffer>, content, lease, `import-${randomUUID()}`));
           }
           break;
         }
