@@ -18,7 +18,8 @@ class SummaryReporter {
       passed: results.numPassedTests,
       failed: results.numFailedTests,
       skipped: results.numPendingTests + results.numTodoTests,
-      failedSuites: results.numFailedTestSuites + results.numRuntimeErrorTestSuites,
+      // Suites that could not run (a syntax error, a missing module...) have no failed test to count.
+      failedSuites: results.numRuntimeErrorTestSuites,
     };
     fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(summary));
   }
