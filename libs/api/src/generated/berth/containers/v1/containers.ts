@@ -143,8 +143,45 @@ export interface HostConfig {
   runtime: string;
   /** Detach keys, e.g. "ctrl-p,ctrl-q". */
   detachKeys: string;
-  /** Set no_new_privileges. */
+  /** Set no_new_privileges (docker --security-opt no-new-privileges). */
   noNewPrivileges: boolean;
+  /** Capabilities added to docker's default set, "NET_ADMIN" or "CAP_NET_ADMIN"; "ALL" adds every one. */
+  capAdd: string[];
+  /** Capabilities taken from it; "ALL" starts from none (cap_add then applies on top). */
+  capDrop: string[];
+  /**
+   * Every capability, the host's devices, no masked or read-only paths, /sys and cgroups writable
+   * (docker --privileged).
+   */
+  privileged: boolean;
+  /** Resource limits for the container's processes (docker --ulimit nofile=1024:2048). */
+  ulimits: Ulimit[];
+  /** Extra /etc/hosts entries "name:address" (docker --add-host). */
+  extraHosts: string[];
+  /** Name servers for /etc/resolv.conf, instead of the host's (docker --dns). */
+  dns: string[];
+  /** Search domains for /etc/resolv.conf (docker --dns-search). */
+  dnsSearch: string[];
+  /** Options for /etc/resolv.conf, e.g. "ndots:2" (docker --dns-option). */
+  dnsOptions: string[];
+  /** Size of /dev/shm in bytes; 0 = 64 MiB (docker --shm-size). */
+  shmSize: number;
+  /** Namespaced kernel parameters, e.g. net.ipv4.ip_forward = "1" (docker --sysctl). */
+  sysctls: { [key: string]: string };
+}
+
+export interface HostConfig_SysctlsEntry {
+  key: string;
+  value: string;
+}
+
+export interface Ulimit {
+  /** Resource name without the RLIMIT_ prefix, lower case: "nofile", "nproc", "core", ... */
+  name: string;
+  /** Soft limit; -1 = unlimited. */
+  soft: number;
+  /** Hard limit; -1 = unlimited. */
+  hard: number;
 }
 
 export interface CreateContainerRequest {
@@ -1487,6 +1524,16 @@ function createBaseHostConfig(): HostConfig {
     runtime: "",
     detachKeys: "",
     noNewPrivileges: false,
+    capAdd: [],
+    capDrop: [],
+    privileged: false,
+    ulimits: [],
+    extraHosts: [],
+    dns: [],
+    dnsSearch: [],
+    dnsOptions: [],
+    shmSize: 0,
+    sysctls: {},
   };
 }
 
@@ -1528,6 +1575,36 @@ export const HostConfig: MessageFns<HostConfig> = {
     if (message.noNewPrivileges !== false) {
       writer.uint32(96).bool(message.noNewPrivileges);
     }
+    for (const v of message.capAdd) {
+      writer.uint32(106).string(v!);
+    }
+    for (const v of message.capDrop) {
+      writer.uint32(114).string(v!);
+    }
+    if (message.privileged !== false) {
+      writer.uint32(120).bool(message.privileged);
+    }
+    for (const v of message.ulimits) {
+      Ulimit.encode(v!, writer.uint32(130).fork()).join();
+    }
+    for (const v of message.extraHosts) {
+      writer.uint32(138).string(v!);
+    }
+    for (const v of message.dns) {
+      writer.uint32(146).string(v!);
+    }
+    for (const v of message.dnsSearch) {
+      writer.uint32(154).string(v!);
+    }
+    for (const v of message.dnsOptions) {
+      writer.uint32(162).string(v!);
+    }
+    if (message.shmSize !== 0) {
+      writer.uint32(168).int64(message.shmSize);
+    }
+    globalThis.Object.entries(message.sysctls).forEach(([key, value]: [string, string]) => {
+      HostConfig_SysctlsEntry.encode({ key: key as any, value }, writer.uint32(178).fork()).join();
+    });
     return writer;
   },
 
@@ -1640,6 +1717,89 @@ export const HostConfig: MessageFns<HostConfig> = {
             message.noNewPrivileges = reader.bool();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.capAdd.push(reader.string());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.capDrop.push(reader.string());
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.privileged = reader.bool();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.ulimits.push(Ulimit.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.extraHosts.push(reader.string());
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.dns.push(reader.string());
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.dnsSearch.push(reader.string());
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.dnsOptions.push(reader.string());
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.shmSize = longToNumber(reader.int64());
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            const entry22 = HostConfig_SysctlsEntry.decode(reader, reader.uint32());
+            if (entry22.value !== undefined) {
+              message.sysctls[entry22.key] = entry22.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1694,6 +1854,55 @@ export const HostConfig: MessageFns<HostConfig> = {
         : isSet(object.no_new_privileges)
         ? globalThis.Boolean(object.no_new_privileges)
         : false,
+      capAdd: globalThis.Array.isArray(object?.capAdd)
+        ? object.capAdd.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.cap_add)
+        ? object.cap_add.map((e: any) => globalThis.String(e))
+        : [],
+      capDrop: globalThis.Array.isArray(object?.capDrop)
+        ? object.capDrop.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.cap_drop)
+        ? object.cap_drop.map((e: any) => globalThis.String(e))
+        : [],
+      privileged: isSet(object.privileged) ? globalThis.Boolean(object.privileged) : false,
+      ulimits: globalThis.Array.isArray(object?.ulimits) ? object.ulimits.map((e: any) => Ulimit.fromJSON(e)) : [],
+      extraHosts: globalThis.Array.isArray(object?.extraHosts)
+        ? object.extraHosts.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.extra_hosts)
+        ? object.extra_hosts.map((e: any) => globalThis.String(e))
+        : [],
+      dns: globalThis.Array.isArray(object?.dns)
+        ? object.dns.map((e: any) => globalThis.String(e))
+        : [],
+      dnsSearch: globalThis.Array.isArray(object?.dnsSearch)
+        ? object.dnsSearch.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.dns_search)
+        ? object.dns_search.map((e: any) => globalThis.String(e))
+        : [],
+      dnsOptions: globalThis.Array.isArray(object?.dnsOptions)
+        ? object.dnsOptions.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.dns_options)
+        ? object.dns_options.map((e: any) => globalThis.String(e))
+        : [],
+      shmSize: isSet(object.shmSize)
+        ? globalThis.Number(object.shmSize)
+        : isSet(object.shm_size)
+        ? globalThis.Number(object.shm_size)
+        : 0,
+      sysctls: isObject(object.sysctls)
+        ? (globalThis.Object.entries(object.sysctls) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -1735,6 +1944,42 @@ export const HostConfig: MessageFns<HostConfig> = {
     if (message.noNewPrivileges !== false) {
       obj.noNewPrivileges = message.noNewPrivileges;
     }
+    if (message.capAdd?.length) {
+      obj.capAdd = message.capAdd;
+    }
+    if (message.capDrop?.length) {
+      obj.capDrop = message.capDrop;
+    }
+    if (message.privileged !== false) {
+      obj.privileged = message.privileged;
+    }
+    if (message.ulimits?.length) {
+      obj.ulimits = message.ulimits.map((e) => Ulimit.toJSON(e));
+    }
+    if (message.extraHosts?.length) {
+      obj.extraHosts = message.extraHosts;
+    }
+    if (message.dns?.length) {
+      obj.dns = message.dns;
+    }
+    if (message.dnsSearch?.length) {
+      obj.dnsSearch = message.dnsSearch;
+    }
+    if (message.dnsOptions?.length) {
+      obj.dnsOptions = message.dnsOptions;
+    }
+    if (message.shmSize !== 0) {
+      obj.shmSize = Math.round(message.shmSize);
+    }
+    if (message.sysctls) {
+      const entries = globalThis.Object.entries(message.sysctls) as [string, string][];
+      if (entries.length > 0) {
+        obj.sysctls = {};
+        entries.forEach(([k, v]) => {
+          obj.sysctls[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -1759,6 +2004,210 @@ export const HostConfig: MessageFns<HostConfig> = {
     message.runtime = object.runtime ?? "";
     message.detachKeys = object.detachKeys ?? "";
     message.noNewPrivileges = object.noNewPrivileges ?? false;
+    message.capAdd = object.capAdd?.map((e) => e) || [];
+    message.capDrop = object.capDrop?.map((e) => e) || [];
+    message.privileged = object.privileged ?? false;
+    message.ulimits = object.ulimits?.map((e) => Ulimit.fromPartial(e)) || [];
+    message.extraHosts = object.extraHosts?.map((e) => e) || [];
+    message.dns = object.dns?.map((e) => e) || [];
+    message.dnsSearch = object.dnsSearch?.map((e) => e) || [];
+    message.dnsOptions = object.dnsOptions?.map((e) => e) || [];
+    message.shmSize = object.shmSize ?? 0;
+    message.sysctls = (globalThis.Object.entries(object.sysctls ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseHostConfig_SysctlsEntry(): HostConfig_SysctlsEntry {
+  return { key: "", value: "" };
+}
+
+export const HostConfig_SysctlsEntry: MessageFns<HostConfig_SysctlsEntry> = {
+  encode(message: HostConfig_SysctlsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HostConfig_SysctlsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHostConfig_SysctlsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HostConfig_SysctlsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: HostConfig_SysctlsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HostConfig_SysctlsEntry>): HostConfig_SysctlsEntry {
+    return HostConfig_SysctlsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HostConfig_SysctlsEntry>): HostConfig_SysctlsEntry {
+    const message = createBaseHostConfig_SysctlsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseUlimit(): Ulimit {
+  return { name: "", soft: 0, hard: 0 };
+}
+
+export const Ulimit: MessageFns<Ulimit> = {
+  encode(message: Ulimit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.soft !== 0) {
+      writer.uint32(16).int64(message.soft);
+    }
+    if (message.hard !== 0) {
+      writer.uint32(24).int64(message.hard);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Ulimit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUlimit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.soft = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.hard = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Ulimit {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      soft: isSet(object.soft) ? globalThis.Number(object.soft) : 0,
+      hard: isSet(object.hard) ? globalThis.Number(object.hard) : 0,
+    };
+  },
+
+  toJSON(message: Ulimit): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.soft !== 0) {
+      obj.soft = Math.round(message.soft);
+    }
+    if (message.hard !== 0) {
+      obj.hard = Math.round(message.hard);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Ulimit>): Ulimit {
+    return Ulimit.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Ulimit>): Ulimit {
+    const message = createBaseUlimit();
+    message.name = object.name ?? "";
+    message.soft = object.soft ?? 0;
+    message.hard = object.hard ?? 0;
     return message;
   },
 };
