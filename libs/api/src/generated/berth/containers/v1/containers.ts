@@ -47,12 +47,38 @@ export interface PortBinding {
 }
 
 export interface VolumeMount {
-  /** Host path. */
+  /**
+   * Host path (bind), volume name (volume; empty makes a new anonymous volume) or empty (tmpfs). After
+   * Create the supervisor records the volume's name here, generated ones included.
+   */
   source: string;
   /** Path inside the container. */
   destination: string;
   /** Read-only. */
   readOnly: boolean;
+  /**
+   * "bind", "volume" or "tmpfs". Empty: bind for an absolute source, volume for a name, a new anonymous
+   * volume for an empty source (docker -v /dst). The supervisor records the resolved type at Create.
+   */
+  type: string;
+  /** Volume: do not copy the image's content at the destination into a new empty volume (volume-nocopy). */
+  noCopy: boolean;
+  /** Tmpfs: size in bytes; 0 = the kernel's default (half the RAM). */
+  tmpfsSize: number;
+  /** Tmpfs: permission bits of its root, e.g. 0o1777; 0 = 1777 as docker. */
+  tmpfsMode: number;
+  /**
+   * Tmpfs: further mount options (docker --tmpfs /dst:exec,uid=1000): exec, noexec, suid, nosuid, dev,
+   * nodev, ro, rw, uid=N, gid=N, nr_inodes=N[kmg]. Without exec it is nosuid,nodev,noexec as docker's.
+   */
+  tmpfsOptions: string[];
+  /**
+   * Set by the supervisor: the volume was made for this container (empty source or an image VOLUME), so
+   * `delete remove_volumes` and auto-remove remove it.
+   */
+  anonymous: boolean;
+  /** Set by the supervisor: made for an image VOLUME path (Config.Volumes) rather than asked for. */
+  fromImage: boolean;
 }
 
 export interface Resources {
@@ -109,6 +135,11 @@ export interface ContainerConfig {
    * stdin stays open across attach/detach.
    */
   stdinOnce: boolean;
+  /**
+   * Paths the image declares as volumes (its Config.Volumes, after merging with the request's); each one
+   * not covered by a mount gets a new anonymous volume at Create.
+   */
+  volumes: string[];
 }
 
 export interface ContainerConfig_LabelsEntry {
@@ -319,6 +350,8 @@ export interface DeleteContainerRequest {
   id: string;
   /** Kill a running container first. */
   force: boolean;
+  /** Also remove the container's anonymous volumes (docker rm -v); named volumes are kept. */
+  removeVolumes: boolean;
 }
 
 export interface RenameContainerRequest {
@@ -714,7 +747,18 @@ export const PortBinding: MessageFns<PortBinding> = {
 };
 
 function createBaseVolumeMount(): VolumeMount {
-  return { source: "", destination: "", readOnly: false };
+  return {
+    source: "",
+    destination: "",
+    readOnly: false,
+    type: "",
+    noCopy: false,
+    tmpfsSize: 0,
+    tmpfsMode: 0,
+    tmpfsOptions: [],
+    anonymous: false,
+    fromImage: false,
+  };
 }
 
 export const VolumeMount: MessageFns<VolumeMount> = {
@@ -727,6 +771,27 @@ export const VolumeMount: MessageFns<VolumeMount> = {
     }
     if (message.readOnly !== false) {
       writer.uint32(24).bool(message.readOnly);
+    }
+    if (message.type !== "") {
+      writer.uint32(34).string(message.type);
+    }
+    if (message.noCopy !== false) {
+      writer.uint32(40).bool(message.noCopy);
+    }
+    if (message.tmpfsSize !== 0) {
+      writer.uint32(48).int64(message.tmpfsSize);
+    }
+    if (message.tmpfsMode !== 0) {
+      writer.uint32(56).uint32(message.tmpfsMode);
+    }
+    for (const v of message.tmpfsOptions) {
+      writer.uint32(66).string(v!);
+    }
+    if (message.anonymous !== false) {
+      writer.uint32(72).bool(message.anonymous);
+    }
+    if (message.fromImage !== false) {
+      writer.uint32(80).bool(message.fromImage);
     }
     return writer;
   },
@@ -768,6 +833,62 @@ export const VolumeMount: MessageFns<VolumeMount> = {
             message.readOnly = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.noCopy = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.tmpfsSize = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.tmpfsMode = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.tmpfsOptions.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.anonymous = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.fromImage = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -789,6 +910,33 @@ export const VolumeMount: MessageFns<VolumeMount> = {
         : isSet(object.read_only)
         ? globalThis.Boolean(object.read_only)
         : false,
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      noCopy: isSet(object.noCopy)
+        ? globalThis.Boolean(object.noCopy)
+        : isSet(object.no_copy)
+        ? globalThis.Boolean(object.no_copy)
+        : false,
+      tmpfsSize: isSet(object.tmpfsSize)
+        ? globalThis.Number(object.tmpfsSize)
+        : isSet(object.tmpfs_size)
+        ? globalThis.Number(object.tmpfs_size)
+        : 0,
+      tmpfsMode: isSet(object.tmpfsMode)
+        ? globalThis.Number(object.tmpfsMode)
+        : isSet(object.tmpfs_mode)
+        ? globalThis.Number(object.tmpfs_mode)
+        : 0,
+      tmpfsOptions: globalThis.Array.isArray(object?.tmpfsOptions)
+        ? object.tmpfsOptions.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.tmpfs_options)
+        ? object.tmpfs_options.map((e: any) => globalThis.String(e))
+        : [],
+      anonymous: isSet(object.anonymous) ? globalThis.Boolean(object.anonymous) : false,
+      fromImage: isSet(object.fromImage)
+        ? globalThis.Boolean(object.fromImage)
+        : isSet(object.from_image)
+        ? globalThis.Boolean(object.from_image)
+        : false,
     };
   },
 
@@ -803,6 +951,27 @@ export const VolumeMount: MessageFns<VolumeMount> = {
     if (message.readOnly !== false) {
       obj.readOnly = message.readOnly;
     }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.noCopy !== false) {
+      obj.noCopy = message.noCopy;
+    }
+    if (message.tmpfsSize !== 0) {
+      obj.tmpfsSize = Math.round(message.tmpfsSize);
+    }
+    if (message.tmpfsMode !== 0) {
+      obj.tmpfsMode = Math.round(message.tmpfsMode);
+    }
+    if (message.tmpfsOptions?.length) {
+      obj.tmpfsOptions = message.tmpfsOptions;
+    }
+    if (message.anonymous !== false) {
+      obj.anonymous = message.anonymous;
+    }
+    if (message.fromImage !== false) {
+      obj.fromImage = message.fromImage;
+    }
     return obj;
   },
 
@@ -814,6 +983,13 @@ export const VolumeMount: MessageFns<VolumeMount> = {
     message.source = object.source ?? "";
     message.destination = object.destination ?? "";
     message.readOnly = object.readOnly ?? false;
+    message.type = object.type ?? "";
+    message.noCopy = object.noCopy ?? false;
+    message.tmpfsSize = object.tmpfsSize ?? 0;
+    message.tmpfsMode = object.tmpfsMode ?? 0;
+    message.tmpfsOptions = object.tmpfsOptions?.map((e) => e) || [];
+    message.anonymous = object.anonymous ?? false;
+    message.fromImage = object.fromImage ?? false;
     return message;
   },
 };
@@ -1073,6 +1249,7 @@ function createBaseContainerConfig(): ContainerConfig {
     stopTimeout: 0,
     exposedPorts: [],
     stdinOnce: false,
+    volumes: [],
   };
 }
 
@@ -1122,6 +1299,9 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     }
     if (message.stdinOnce !== false) {
       writer.uint32(120).bool(message.stdinOnce);
+    }
+    for (const v of message.volumes) {
+      writer.uint32(130).string(v!);
     }
     return writer;
   },
@@ -1262,6 +1442,14 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
             message.stdinOnce = reader.bool();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.volumes.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1334,6 +1522,9 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
         : isSet(object.stdin_once)
         ? globalThis.Boolean(object.stdin_once)
         : false,
+      volumes: globalThis.Array.isArray(object?.volumes)
+        ? object.volumes.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1390,6 +1581,9 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     if (message.stdinOnce !== false) {
       obj.stdinOnce = message.stdinOnce;
     }
+    if (message.volumes?.length) {
+      obj.volumes = message.volumes;
+    }
     return obj;
   },
 
@@ -1421,6 +1615,7 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     message.stopTimeout = object.stopTimeout ?? 0;
     message.exposedPorts = object.exposedPorts?.map((e) => e) || [];
     message.stdinOnce = object.stdinOnce ?? false;
+    message.volumes = object.volumes?.map((e) => e) || [];
     return message;
   },
 };
@@ -3482,7 +3677,7 @@ export const WaitContainerResponse: MessageFns<WaitContainerResponse> = {
 };
 
 function createBaseDeleteContainerRequest(): DeleteContainerRequest {
-  return { id: "", force: false };
+  return { id: "", force: false, removeVolumes: false };
 }
 
 export const DeleteContainerRequest: MessageFns<DeleteContainerRequest> = {
@@ -3492,6 +3687,9 @@ export const DeleteContainerRequest: MessageFns<DeleteContainerRequest> = {
     }
     if (message.force !== false) {
       writer.uint32(16).bool(message.force);
+    }
+    if (message.removeVolumes !== false) {
+      writer.uint32(24).bool(message.removeVolumes);
     }
     return writer;
   },
@@ -3525,6 +3723,14 @@ export const DeleteContainerRequest: MessageFns<DeleteContainerRequest> = {
             message.force = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.removeVolumes = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3541,6 +3747,11 @@ export const DeleteContainerRequest: MessageFns<DeleteContainerRequest> = {
     return {
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
+      removeVolumes: isSet(object.removeVolumes)
+        ? globalThis.Boolean(object.removeVolumes)
+        : isSet(object.remove_volumes)
+        ? globalThis.Boolean(object.remove_volumes)
+        : false,
     };
   },
 
@@ -3552,6 +3763,9 @@ export const DeleteContainerRequest: MessageFns<DeleteContainerRequest> = {
     if (message.force !== false) {
       obj.force = message.force;
     }
+    if (message.removeVolumes !== false) {
+      obj.removeVolumes = message.removeVolumes;
+    }
     return obj;
   },
 
@@ -3562,6 +3776,7 @@ export const DeleteContainerRequest: MessageFns<DeleteContainerRequest> = {
     const message = createBaseDeleteContainerRequest();
     message.id = object.id ?? "";
     message.force = object.force ?? false;
+    message.removeVolumes = object.removeVolumes ?? false;
     return message;
   },
 };

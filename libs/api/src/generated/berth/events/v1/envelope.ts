@@ -37,6 +37,7 @@ export interface Envelope {
     | { $case: "snapshot"; value: SnapshotEvent }
     | { $case: "container"; value: ContainerEvent }
     | { $case: "network"; value: NetworkEvent }
+    | { $case: "volume"; value: VolumeEvent }
     | undefined;
 }
 
@@ -123,6 +124,23 @@ export interface NetworkEvent {
   address: string;
 }
 
+/**
+ * A volume was made or removed, or a container mounted or unmounted it (topics volume.create,
+ * volume.destroy, volume.mount when a container using it starts, volume.unmount when it stops).
+ */
+export interface VolumeEvent {
+  /** Volume name. */
+  name: string;
+  /** Volume driver, "local". */
+  driver: string;
+  /** Container id, for volume.mount and volume.unmount. */
+  containerId: string;
+  /** Path inside the container, for volume.mount. */
+  destination: string;
+  /** True when mounted read-only, for volume.mount. */
+  readOnly: boolean;
+}
+
 function createBaseEnvelope(): Envelope {
   return { id: "", time: undefined, topic: "", source: "", node: "", subjectId: "", attributes: {}, body: undefined };
 }
@@ -168,6 +186,9 @@ export const Envelope: MessageFns<Envelope> = {
         break;
       case "network":
         NetworkEvent.encode(message.body.value, writer.uint32(122).fork()).join();
+        break;
+      case "volume":
+        VolumeEvent.encode(message.body.value, writer.uint32(130).fork()).join();
         break;
     }
     return writer;
@@ -293,6 +314,14 @@ export const Envelope: MessageFns<Envelope> = {
             message.body = { $case: "network", value: NetworkEvent.decode(reader, reader.uint32()) };
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.body = { $case: "volume", value: VolumeEvent.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -343,6 +372,8 @@ export const Envelope: MessageFns<Envelope> = {
         ? { $case: "container", value: ContainerEvent.fromJSON(object.container) }
         : isSet(object.network)
         ? { $case: "network", value: NetworkEvent.fromJSON(object.network) }
+        : isSet(object.volume)
+        ? { $case: "volume", value: VolumeEvent.fromJSON(object.volume) }
         : undefined,
     };
   },
@@ -388,6 +419,8 @@ export const Envelope: MessageFns<Envelope> = {
       obj.container = ContainerEvent.toJSON(message.body.value);
     } else if (message.body?.$case === "network") {
       obj.network = NetworkEvent.toJSON(message.body.value);
+    } else if (message.body?.$case === "volume") {
+      obj.volume = VolumeEvent.toJSON(message.body.value);
     }
     return obj;
   },
@@ -446,6 +479,12 @@ export const Envelope: MessageFns<Envelope> = {
       case "network": {
         if (object.body?.value !== undefined && object.body?.value !== null) {
           message.body = { $case: "network", value: NetworkEvent.fromPartial(object.body.value) };
+        }
+        break;
+      }
+      case "volume": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "volume", value: VolumeEvent.fromPartial(object.body.value) };
         }
         break;
       }
@@ -1231,6 +1270,147 @@ export const NetworkEvent: MessageFns<NetworkEvent> = {
     message.network = object.network ?? "";
     message.containerId = object.containerId ?? "";
     message.address = object.address ?? "";
+    return message;
+  },
+};
+
+function createBaseVolumeEvent(): VolumeEvent {
+  return { name: "", driver: "", containerId: "", destination: "", readOnly: false };
+}
+
+export const VolumeEvent: MessageFns<VolumeEvent> = {
+  encode(message: VolumeEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.driver !== "") {
+      writer.uint32(18).string(message.driver);
+    }
+    if (message.containerId !== "") {
+      writer.uint32(26).string(message.containerId);
+    }
+    if (message.destination !== "") {
+      writer.uint32(34).string(message.destination);
+    }
+    if (message.readOnly !== false) {
+      writer.uint32(40).bool(message.readOnly);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VolumeEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVolumeEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.driver = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.containerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.destination = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.readOnly = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VolumeEvent {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      driver: isSet(object.driver) ? globalThis.String(object.driver) : "",
+      containerId: isSet(object.containerId)
+        ? globalThis.String(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.String(object.container_id)
+        : "",
+      destination: isSet(object.destination) ? globalThis.String(object.destination) : "",
+      readOnly: isSet(object.readOnly)
+        ? globalThis.Boolean(object.readOnly)
+        : isSet(object.read_only)
+        ? globalThis.Boolean(object.read_only)
+        : false,
+    };
+  },
+
+  toJSON(message: VolumeEvent): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.driver !== "") {
+      obj.driver = message.driver;
+    }
+    if (message.containerId !== "") {
+      obj.containerId = message.containerId;
+    }
+    if (message.destination !== "") {
+      obj.destination = message.destination;
+    }
+    if (message.readOnly !== false) {
+      obj.readOnly = message.readOnly;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VolumeEvent>): VolumeEvent {
+    return VolumeEvent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VolumeEvent>): VolumeEvent {
+    const message = createBaseVolumeEvent();
+    message.name = object.name ?? "";
+    message.driver = object.driver ?? "";
+    message.containerId = object.containerId ?? "";
+    message.destination = object.destination ?? "";
+    message.readOnly = object.readOnly ?? false;
     return message;
   },
 };
