@@ -2,10 +2,11 @@
 // files plus the spec written to the bundle (and its copy in the container's state dir).
 import * as fs from 'node:fs';
 import type { containersV1 } from '@berth/api';
-import { writeHosts, writeResolvConf } from './container-files';
+import { userDns, writeHosts, writeResolvConf } from './container-files';
 import type { RunnerHost, StartHooks } from './container-types';
 import type { ContainerPaths } from './layout';
 import type { NetworkSetup } from './network/network-provider';
+import { specJson } from './oci/security';
 import { buildSpec, resolveUser } from './oci/spec';
 
 export function specInputs(h: Pick<RunnerHost, 'opts' | 'hostLimits'>, ctr: containersV1.Container, p: ContainerPaths,
@@ -30,16 +31,18 @@ export function specInputs(h: Pick<RunnerHost, 'opts' | 'hostLimits'>, ctr: cont
 /** Writes hosts, resolv.conf and the spec (user resolved in the mounted rootfs, network from `setup`). */
 export function writeBundleFiles(h: Pick<RunnerHost, 'opts' | 'hostLimits'>, ctr: containersV1.Container, p: ContainerPaths,
   setup: NetworkSetup, network: string, hooks: StartHooks): void {
-  writeHosts(p.hosts, ctr.config!.hostname, setup, network === 'host');
+  writeHosts(p.hosts, ctr, setup, network === 'host');
   // The provider's text keeps its note about host nameservers it left out; else write the list.
-  if (setup.resolvConf) fs.writeFileSync(p.resolvConf, setup.resolvConf);
+  const own = userDns(ctr.hostConfig, setup.dns);
+  if (own) writeResolvConf(p.resolvConf, own);
+  else if (setup.resolvConf) fs.writeFileSync(p.resolvConf, setup.resolvConf);
   else writeResolvConf(p.resolvConf, setup.dns);
   const spec = buildSpec(specInputs(h, ctr, p, resolveUser(ctr.config!.user, p.rootfs), setup.netnsPath, !!setup.newNetns));
   // The runtime sizes the terminal when it makes it: PID 1 never sees the 0x0 a later resize would race.
   if (ctr.config!.tty && hooks.consoleSize) {
     (spec.process as Record<string, unknown>).consoleSize = { height: hooks.consoleSize.rows, width: hooks.consoleSize.cols };
   }
-  const specText = JSON.stringify(spec, null, 2);
+  const specText = specJson(spec);
   fs.writeFileSync(p.bundleConfig, specText);
   fs.writeFileSync(p.configCopy, specText);
 }

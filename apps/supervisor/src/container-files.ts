@@ -1,4 +1,5 @@
 // The per-container /etc files the runtime bind-mounts: hostname, hosts, resolv.conf.
+import type { containersV1 } from '@berth/api';
 import * as fs from 'node:fs';
 import type { NetworkSetup } from './network/network-provider';
 
@@ -6,10 +7,14 @@ export function writeHostname(file: string, hostname: string): void {
   fs.writeFileSync(file, hostname + '\n');
 }
 
-export function writeHosts(file: string, hostname: string, setup: NetworkSetup | undefined, hostNetwork: boolean): void {
+export function writeHosts(file: string, ctr: containersV1.Container, setup: NetworkSetup | undefined, hostNetwork: boolean): void {
+  const hostname = ctr.config!.hostname;
+  const gateway = setup?.attachments[0]?.gateway || (hostNetwork ? '127.0.0.1' : '');
+  const extra = (ctr.hostConfig?.extraHosts ?? []).map((e) => extraHostLine(e, gateway));
   if (hostNetwork) {
     try {
-      fs.copyFileSync('/etc/hosts', file);
+      const host = fs.readFileSync('/etc/hosts', 'utf8');
+      fs.writeFileSync(file, host + (host.endsWith('\n') || !host ? '' : '\n') + extra.map((l) => l + '\n').join(''));
       return;
     } catch {
       // fall through to the default content
@@ -17,10 +22,31 @@ export function writeHosts(file: string, hostname: string, setup: NetworkSetup |
   }
   const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet',
     'ff00::0\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters'];
+  // As docker: the user's entries, then the container's own name, then its peers.
+  lines.push(...extra);
   const ip = setup?.attachments[0]?.ipAddress;
   lines.push(`${ip || '127.0.1.1'}\t${hostname}`);
   for (const e of setup?.hostsEntries ?? []) lines.push(e);
   fs.writeFileSync(file, lines.join('\n') + '\n');
+}
+
+/** One --add-host "name:address" as a hosts line; host-gateway is the network's gateway. */
+function extraHostLine(entry: string, gateway: string): string {
+  const i = entry.indexOf(':');
+  const name = entry.slice(0, i);
+  const addr = entry.slice(i + 1).replace(/^\[(.*)\]$/, '$1');
+  if (addr !== 'host-gateway') return `${addr}\t${name}`;
+  return gateway ? `${gateway}\t${name}` : `# ${name}: host-gateway left out, this container has no network gateway`;
+}
+
+/** The user's --dns, --dns-search and --dns-option replace the matching parts of the network's. */
+export function userDns(hc: containersV1.HostConfig | undefined, dns: NetworkSetup['dns']): NetworkSetup['dns'] | undefined {
+  if (!hc || (!hc.dns.length && !hc.dnsSearch.length && !hc.dnsOptions.length)) return undefined;
+  return {
+    nameservers: hc.dns.length ? hc.dns : dns.nameservers,
+    search: hc.dnsSearch.length ? hc.dnsSearch : dns.search,
+    options: hc.dnsOptions.length ? hc.dnsOptions : dns.options,
+  };
 }
 
 export function writeResolvConf(file: string, dns: NetworkSetup['dns'] | undefined): void {

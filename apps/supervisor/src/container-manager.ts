@@ -15,7 +15,7 @@ import type { ContainerManagerOptions, CreateRequest, Entry, RunnerHost, StartHo
 import { KeyedMutex } from './keyed-mutex';
 import { Layout, type ContainerPaths } from './layout';
 import { checkId, checkName, generateName, newContainerId } from './names';
-import { buildSpec, linuxResources, readHostHardLimits, validateConfig } from './oci/spec';
+import { buildSpec, linuxResources, readHostHardLimits, specJson, validateConfig } from './oci/spec';
 import { OciRuntime } from './runtime/oci-runtime';
 import { portRequests } from './port-requests';
 import { parseSignal } from './signals';
@@ -177,7 +177,7 @@ export class ContainerManager implements RunnerHost {
         writeHostname(p.hostname, config.hostname);
         // The spec as it will run (user and network are settled again at start).
         const spec = buildSpec(this.runner.specInputs(ctr, p, { uid: 0, gid: 0, additionalGids: [] }, undefined));
-        fs.writeFileSync(p.configCopy, JSON.stringify(spec, null, 2));
+        fs.writeFileSync(p.configCopy, specJson(spec));
         const s = { ctr, facts: { ...NO_FACTS } };
         this.store.insert(s);
         this.entries.set(id, { s, cleanup: Promise.resolve(), starting: false, holdExits: false, exitPending: false });

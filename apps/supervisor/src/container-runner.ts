@@ -98,7 +98,7 @@ export class ContainerRunner implements ExitContext {
       const connect = setup.pendingConnect ? async (pid: number) => {
         const full = await this.h.opts.network.connect!(ctr.id, `/proc/${pid}/ns/net`);
         applyNetwork(ctr, full);
-        writeHosts(p.hosts, ctr.config!.hostname, full, false);
+        writeHosts(p.hosts, ctr, full, false);
       } : undefined;
       await launch(this.h, e, runtime, p, hooks, launching, { newNetns: !!setup.newNetns, ...(connect ? { connect } : {}) });
     } catch (err) {

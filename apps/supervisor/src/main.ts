@@ -27,7 +27,7 @@ void runService({
           const setup = networking.provider.setupFor(id);
           if (!mgr || !setup) continue;
           try {
-            writeHosts(mgr.paths(id).hosts, mgr.get(id).config!.hostname, setup, false);
+            writeHosts(mgr.paths(id).hosts, mgr.get(id), setup, false);
           } catch (err) {
             log.warn({ id, err: (err as Error).message }, 'could not update a peer hosts file');
           }

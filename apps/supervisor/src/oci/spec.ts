@@ -1,19 +1,19 @@
 // The OCI runtime spec (config.json) for a container, with Docker's defaults: namespaces, mounts, default
 // capabilities, masked and read-only paths, device cgroup rules, rlimits clamped to the host's hard limits.
+// What the user's security flags change (caps, --privileged, ulimits, sysctls) is worked out in security.ts.
 import type { containersV1 } from '@berth/api';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import { InvalidConfigError, MemoryTooLowError } from '../errors';
+import { capabilitySet, hostDevices, rlimits, shmSizeOption, sysctlSpec, validateSysctls, validateUlimits } from './security';
+
+export { specJson } from './security';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** Docker's minimum --memory. */
 export const MIN_MEMORY = 6 * 1024 * 1024;
 export const INIT_PATH = '/dev/init';
 
-// Docker's default capability set (moby oci/caps/defaults.go).
-export const DEFAULT_CAPS = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
-];
 export const MASKED_PATHS = [
   '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
   '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
@@ -83,6 +83,24 @@ export function validateConfig(config: containersV1.ContainerConfig, hostConfig:
     throw new InvalidConfigError('a restart policy cannot be combined with auto-remove (--rm)');
   }
   if (hostConfig.runtime && !['crun', 'runc'].includes(hostConfig.runtime)) throw new InvalidConfigError(`unknown runtime "${hostConfig.runtime}": use crun or runc`);
+  capabilitySet(hostConfig);
+  validateUlimits(hostConfig.ulimits);
+  validateSysctls(hostConfig.sysctls, hostConfig.networkMode);
+  shmSizeOption(hostConfig.shmSize);
+  validateExtraHosts(hostConfig.extraHosts);
+  for (const ns of hostConfig.dns) if (!net.isIP(ns)) throw new InvalidConfigError(`invalid DNS server "${ns}": not an IP address`);
+}
+
+/** "name:address" entries (docker --add-host); "host-gateway" stands for the network's gateway. */
+function validateExtraHosts(entries: string[]): void {
+  for (const e of entries) {
+    const i = e.indexOf(':');
+    const name = i > 0 ? e.slice(0, i) : '';
+    const addr = i > 0 ? e.slice(i + 1).replace(/^\[(.*)\]$/, '$1') : '';
+    if (!/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/.test(name) || !(net.isIP(addr) || addr === 'host-gateway')) {
+      throw new InvalidConfigError(`invalid extra host "${e}": use name:address`);
+    }
+  }
 }
 
 /** The hard limits of this process (/proc/self/limits), "RLIMIT_NOFILE" → number; unlimited is absent. */
@@ -138,6 +156,7 @@ const DEVICE_RULES = [
 
 export function buildSpec(inp: SpecInputs): Record<string, unknown> {
   const { config, hostConfig } = inp;
+  const privileged = hostConfig.privileged;
   let args = processArgs(config);
   const env = [...config.env];
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
@@ -147,10 +166,10 @@ export function buildSpec(inp: SpecInputs): Record<string, unknown> {
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', shmSizeOption(hostConfig.shmSize)] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', privileged ? 'rw' : 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', privileged ? 'rw' : 'ro'] },
     { destination: '/etc/hostname', type: 'bind', source: inp.hostnamePath, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hosts', type: 'bind', source: inp.hostsPath, options: ['rbind', 'rprivate'] },
     { destination: '/etc/resolv.conf', type: 'bind', source: inp.resolvConfPath, options: ['rbind', 'rprivate'] },
@@ -166,7 +185,7 @@ export function buildSpec(inp: SpecInputs): Record<string, unknown> {
   if (inp.netnsPath) namespaces.push({ type: 'network', path: inp.netnsPath });
   else if (inp.newNetns) namespaces.push({ type: 'network' });
   const nofile = clamp('RLIMIT_NOFILE', 1_048_576, inp.hostLimits);
-  const caps = DEFAULT_CAPS;
+  const caps = capabilitySet(hostConfig);
   const process: Record<string, unknown> = {
     terminal: config.tty,
     user: { uid: inp.user.uid, gid: inp.user.gid, ...(inp.user.additionalGids.length ? { additionalGids: inp.user.additionalGids } : {}) },
@@ -174,10 +193,11 @@ export function buildSpec(inp: SpecInputs): Record<string, unknown> {
     env,
     cwd: config.workingDir || '/',
     capabilities: { bounding: caps, effective: caps, permitted: caps },
-    rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }],
+    rlimits: rlimits(hostConfig.ulimits, nofile),
     noNewPrivileges: hostConfig.noNewPrivileges,
     oomScoreAdj: 0,
   };
+  const sysctl = sysctlSpec(hostConfig.sysctls);
   return {
     ociVersion: '1.0.2',
     process,
@@ -187,9 +207,10 @@ export function buildSpec(inp: SpecInputs): Record<string, unknown> {
     linux: {
       cgroupsPath: `/berth/${inp.id}`,
       namespaces,
-      resources: { devices: DEVICE_RULES, ...linuxResources(hostConfig.resources) },
-      maskedPaths: MASKED_PATHS,
-      readonlyPaths: READONLY_PATHS,
+      resources: { devices: privileged ? [{ allow: true, access: 'rwm' }] : DEVICE_RULES, ...linuxResources(hostConfig.resources) },
+      // --privileged: the host's devices made in the container's /dev, nothing hidden or read-only.
+      ...(privileged ? { devices: hostDevices() } : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
+      ...(sysctl ? { sysctl } : {}),
     },
   };
 }
