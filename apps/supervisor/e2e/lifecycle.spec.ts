@@ -1,5 +1,6 @@
 // Real containers under conmon + crun on the busybox rootfs: run, exit codes, failures, cgroups.
 import * as fs from 'node:fs';
+import { containersV1 } from '@berth/api';
 import { makeHarness, logLines, type Harness } from './harness';
 import { StartFailedError, NameInUseError, InvalidNameError, VolumeSourceMissingError, MemoryTooLowError, NotRunningError,
   RunningDeleteError, ContainerNotFoundError, AmbiguousContainerRefError } from '../src/errors';
@@ -66,7 +67,7 @@ describe('run to completion', () => {
     try {
       const c = await h.mgr.create(h.req(['sh', '-c', 'cat /v/in.txt; echo x > /v/out.txt; echo y > /ro/z || echo ro-ok; touch /rootfile || echo rootfs-ro'], {}, {
         readOnly: true,
-        volumes: [{ source: vol, destination: '/v', readOnly: false }, { source: vol, destination: '/ro', readOnly: true }],
+        volumes: [containersV1.VolumeMount.fromPartial({ source: vol, destination: '/v' }), containersV1.VolumeMount.fromPartial({ source: vol, destination: '/ro', readOnly: true })],
       }));
       await h.mgr.start(c.id);
       await h.mgr.wait(c.id);
@@ -103,7 +104,7 @@ describe('bad input changes nothing', () => {
     await h.mgr.create(h.req(['true'], {}, {}, 'taken'));
     await expect(h.mgr.create(h.req(['true'], {}, {}, 'taken'))).rejects.toBeInstanceOf(NameInUseError);
     await expect(h.mgr.create(h.req(['true'], {}, {}, '-bad'))).rejects.toBeInstanceOf(InvalidNameError);
-    await expect(h.mgr.create(h.req(['true'], {}, { volumes: [{ source: '/does/not/exist', destination: '/x', readOnly: false }] }))).rejects.toBeInstanceOf(VolumeSourceMissingError);
+    await expect(h.mgr.create(h.req(['true'], {}, { volumes: [containersV1.VolumeMount.fromPartial({ source: '/does/not/exist', destination: '/x' })] }))).rejects.toBeInstanceOf(VolumeSourceMissingError);
     await expect(h.mgr.create(h.req(['true'], {}, { resources: { memory: 1024 * 1024, memorySwap: 0, cpuShares: 0, nanoCpus: 0, pidsLimit: 0 } }))).rejects.toBeInstanceOf(MemoryTooLowError);
     expect(h.mgr.list(true).map((c) => c.name)).toEqual(['taken']);
     expect(fs.readdirSync(h.mgr.layout.containersDir)).toHaveLength(1);

@@ -25,6 +25,7 @@ export function specInputs(h: Pick<RunnerHost, 'opts' | 'hostLimits'>, ctr: cont
     resolvConfPath: p.resolvConf,
     initBinary: h.opts.initBinary ?? '/usr/bin/catatonit',
     hostLimits: h.hostLimits,
+    ...(h.opts.volumes ? { volumeMountpoint: (name: string) => h.opts.volumes!.mountpoint(name) } : {}),
   };
 }
 

@@ -20,6 +20,8 @@ import { OciRuntime } from './runtime/oci-runtime';
 import { portRequests } from './port-requests';
 import { parseSignal } from './signals';
 import { ContainerStore, NO_FACTS } from './store/container-store';
+import { mountType, resolveMounts } from './volumes/container-mounts';
+import { VolumeInUseError } from './volumes/errors';
 
 // The types and removeCgroups lived here; callers import them from this file.
 export type { ContainerManagerOptions, CreateRequest, Entry, StartHooks, WaitCondition } from './container-types';
@@ -54,6 +56,8 @@ export class ContainerManager implements RunnerHost {
     this.store = new ContainerStore(this.layout.dbFile);
     this.changes.setMaxListeners(0);
     this.runner = new ContainerRunner(this);
+    // Before re-adoption: an auto-remove there must see which volumes other containers use.
+    opts.volumes?.setUsers((name) => this.volumeUsers(name));
   }
 
   /** Opens the store and re-adopts containers that kept running while the supervisor was down. */
@@ -151,7 +155,10 @@ export class ContainerManager implements RunnerHost {
       validateConfig(req.config, req.hostConfig);
       portRequests(req.config, req.hostConfig);
       if (req.rootfs.length === 0) throw new InvalidConfigError('no rootfs mounts given: prepare a snapshot first');
-      for (const v of req.hostConfig.volumes) if (!fs.existsSync(v.source)) throw new VolumeSourceMissingError(v.source);
+      for (const v of req.hostConfig.volumes) if (mountType(v) === 'bind' && !fs.existsSync(v.source)) throw new VolumeSourceMissingError(v.source);
+      // Named volumes are made on first use, anonymous ones for empty sources and image VOLUME paths; the
+      // record keeps the resolved names.
+      const { mounts, made } = resolveMounts(this.opts.volumes, req.config, req.hostConfig.volumes);
       const p = this.layout.paths(id);
       const config: containersV1.ContainerConfig = { ...req.config, hostname: req.config.hostname || id.slice(0, 12) };
       const ctr: containersV1.Container = {
@@ -159,7 +166,7 @@ export class ContainerManager implements RunnerHost {
         name,
         createdAt: new Date(),
         config,
-        hostConfig: req.hostConfig,
+        hostConfig: { ...req.hostConfig, volumes: mounts },
         state: { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: undefined, finishedAt: undefined, restartCount: 0, conmonPid: 0 },
         rootfs: req.rootfs,
         snapshotKey: req.snapshotKey ?? '',
@@ -183,11 +190,21 @@ export class ContainerManager implements RunnerHost {
         this.entries.set(id, { s, cleanup: Promise.resolve(), starting: false, holdExits: false, exitPending: false });
       } catch (err) {
         fs.rmSync(p.dir, { recursive: true, force: true });
+        for (const n of made) this.opts.volumes?.remove(n, true);
         throw err;
       }
       this.publish('container.create', this.entry(id));
       return structuredClone(ctr);
     });
+  }
+
+  /** Ids of the containers (running or not) whose mounts use the volume. */
+  volumeUsers(name: string): string[] {
+    const out: string[] = [];
+    for (const e of this.entries.values()) {
+      if (e.s.ctr.hostConfig!.volumes.some((m) => m.type === 'volume' && m.source === name)) out.push(e.s.ctr.id);
+    }
+    return out;
   }
 
   private nameOwner(name: string): string | undefined {
@@ -351,7 +368,8 @@ export class ContainerManager implements RunnerHost {
     return code;
   }
 
-  remove(ref: string, force = false): Promise<void> {
+  /** `removeVolumes`: also its anonymous volumes, never named ones (docker rm -v). */
+  remove(ref: string, force = false, removeVolumes = false): Promise<void> {
     return this.locked(ref, async (e) => {
       const id = e.s.ctr.id;
       const st = e.s.ctr.state!;
@@ -384,8 +402,22 @@ export class ContainerManager implements RunnerHost {
       this.store.delete(id);
       this.entries.delete(id);
       this.publish('container.destroy', e);
+      if (removeVolumes) this.removeAnonymousVolumes(e);
       this.changes.emit(`removed:${id}`, st.exitCode);
     });
+  }
+
+  private removeAnonymousVolumes(e: Entry): void {
+    for (const m of e.s.ctr.hostConfig!.volumes) {
+      if (m.type !== 'volume' || !m.anonymous) continue;
+      try {
+        this.opts.volumes?.remove(m.source, true);
+      } catch (err) {
+        // Another container mounts it too (docker run --volumes-from style): it stays, as docker's does.
+        if (!(err instanceof VolumeInUseError)) throw err;
+        this.opts.log?.info({ volume: m.source }, 'anonymous volume kept: still in use');
+      }
+    }
   }
 
   /** Stops watching and closes the store; containers keep running under their conmon. */

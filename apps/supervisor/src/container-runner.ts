@@ -22,6 +22,8 @@ import { readopt } from './readopt';
 import { mountRootfs } from './runtime/mounts';
 import type { OciRuntime } from './runtime/oci-runtime';
 import { releaseRuntime } from './runtime-release';
+import { mountType } from './volumes/container-mounts';
+import { prepareVolumes } from './volumes/container-volumes';
 
 // These lived here; the manager and others import them from this file.
 export type { RunnerHost } from './container-types';
@@ -59,7 +61,7 @@ export class ContainerRunner implements ExitContext {
     // Before the old exit files go: a conmon left by a start cut short must not report into this one.
     await clearCutStart(p, this.h.runtimeOf(e), ctr.id);
     for (const f of [p.exitFile, p.persistExit, p.persistOom, p.bundleOom]) fs.rmSync(f, { force: true });
-    for (const v of hc.volumes) if (!fs.existsSync(v.source)) throw new VolumeSourceMissingError(v.source);
+    for (const v of hc.volumes) if (mountType(v) === 'bind' && !fs.existsSync(v.source)) throw new VolumeSourceMissingError(v.source);
     const runtime = this.h.runtimeOf(e);
     const ports = portRequests(ctr.config!, hc);
     e.starting = true;
@@ -91,6 +93,8 @@ export class ContainerRunner implements ExitContext {
       ctr.sandboxKey = setup.netnsPath ?? '';
       applyNetwork(ctr, setup);
       this.h.save(e);
+      // New empty volumes get the image's content while the rootfs is mounted (copy-up).
+      await prepareVolumes(this.h, e, p.rootfs);
       writeBundleFiles(this.h, ctr, p, setup, network, hooks);
       const launching = early;
       early = undefined;

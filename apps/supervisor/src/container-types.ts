@@ -10,6 +10,7 @@ import type { ContainerPaths, Layout } from './layout';
 import type { NetworkProvider } from './network/network-provider';
 import type { OciRuntime } from './runtime/oci-runtime';
 import type { ContainerStore, StoredContainer } from './store/container-store';
+import type { Volumes } from './volumes/volume-store';
 
 export interface ContainerManagerOptions {
   /** <BERTH_ROOT>/supervisor. */
@@ -33,6 +34,8 @@ export interface ContainerManagerOptions {
   conmonCgroup?: string;
   /** Rotate ctr.log past maxSize bytes, keeping maxFiles old ones (checked at each poll); off when absent. */
   logRotation?: { maxSize: number; maxFiles: number };
+  /** Named and anonymous volumes; containers can only use binds and tmpfs without it. */
+  volumes?: Volumes;
 }
 
 export interface CreateRequest {
@@ -78,5 +81,6 @@ export interface RunnerHost {
   save(e: Entry): void;
   publish(topic: string, e: Entry, extra?: EventExtra): void;
   runtimeOf(e: Entry): OciRuntime;
-  remove(ref: string, force?: boolean): Promise<void>;
+  /** `removeVolumes`: also its anonymous volumes (docker rm -v, --rm). */
+  remove(ref: string, force?: boolean, removeVolumes?: boolean): Promise<void>;
 }

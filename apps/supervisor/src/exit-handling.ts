@@ -1,5 +1,6 @@
 // What happens on an exit: conmon's exit file read and recorded (or a lost conmon recorded dead), oom/die
-// published, the runtime released, then auto-remove or the restart policy's delayed restart.
+// published, the runtime released, then auto-remove (anonymous volumes too, as docker run --rm) or the
+// restart policy's delayed restart.
 import * as fs from 'node:fs';
 import type { Entry, RunnerHost } from './container-types';
 import { nextRestartDelay } from './restart-policy';
@@ -95,7 +96,7 @@ function afterExit(r: ExitContext, e: Entry, ranForMs: number): void {
   const st = e.s.ctr.state!;
   const hc = e.s.ctr.hostConfig!;
   if (hc.autoRemove && !e.s.facts.manuallyStopped) {
-    void h.remove(id, true).catch((err) => h.opts.log?.error({ id, err }, 'auto-remove failed'));
+    void h.remove(id, true, true).catch((err) => h.opts.log?.error({ id, err }, 'auto-remove failed'));
     return;
   }
   const delay = nextRestartDelay({
@@ -103,7 +104,7 @@ function afterExit(r: ExitContext, e: Entry, ranForMs: number): void {
     manuallyStopped: e.s.facts.manuallyStopped, ranForMs, previousDelayMs: e.s.facts.restartDelayMs,
   });
   if (delay === undefined) {
-    if (hc.autoRemove) void h.remove(id, true).catch((err) => h.opts.log?.error({ id, err }, 'auto-remove failed'));
+    if (hc.autoRemove) void h.remove(id, true, true).catch((err) => h.opts.log?.error({ id, err }, 'auto-remove failed'));
     return;
   }
   scheduleRestart(r, e, delay);

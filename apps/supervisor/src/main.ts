@@ -8,6 +8,8 @@ import { ContainerManager } from './container-manager';
 import { writeHosts } from './container-files';
 import { containersService } from './grpc/containers-grpc';
 import { createNetworking } from './network';
+import { volumesServiceRegistration } from './grpc/volumes-grpc';
+import { Volumes } from './volumes/volume-store';
 
 const { version } = require('../package.json') as { version: string };
 
@@ -34,8 +36,11 @@ void runService({
         }
       },
     });
+    // Volumes live beside the containers that use them: <stateDir>/volumes/<name>/_data.
+    const volumes = new Volumes({ stateDir: config.stateDir, events: bus });
     mgr = await ContainerManager.open({
       stateDir: config.stateDir,
+      volumes,
       runDir: path.join(config.runDir, 'supervisor'),
       network: networking.provider,
       events: bus,
@@ -55,7 +60,7 @@ void runService({
     await networking.provider.reconcile((id) => known.list(true).some((c) => c.id === id && holdsNetwork.has(c.state?.status ?? '')));
     const io = new ContainerIo(known);
     return {
-      services: [containersService(known, io, log), networking.networksServiceRegistration],
+      services: [containersService(known, io, log), networking.networksServiceRegistration, volumesServiceRegistration(volumes, log)],
       close: () => known.close(),
     };
   },

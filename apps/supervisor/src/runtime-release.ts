@@ -5,6 +5,7 @@ import { umountAll } from './runtime/mounts';
 import type { OciRuntime } from './runtime/oci-runtime';
 import { deleteStoppedCrunContainer } from './runtime/crun-state';
 import { sleep } from './runner-common';
+import { releaseVolumes } from './volumes/container-volumes';
 
 /**
  * Undoes what start set up: runtime container, network, rootfs mount. Safe to call repeatedly. `exited`:
@@ -23,6 +24,7 @@ export async function releaseRuntime(h: RunnerHost, e: Entry, runtime: OciRuntim
     }) : undefined,
     facts.mounted ? umountAll(p.rootfs).then(() => (facts.mounted = false)) : undefined,
   ]);
+  releaseVolumes(h, e);
   if (h.entries.has(id)) h.save(e);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;

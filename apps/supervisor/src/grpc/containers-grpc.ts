@@ -77,7 +77,7 @@ export function containersService(mgr: ContainerManager, io: ContainerIo, log: L
       return { exitCode, error };
     }),
     delete: unary(log, 'Containers.Delete', async (req: containersV1.DeleteContainerRequest) => {
-      await mgr.remove(req.id, req.force);
+      await mgr.remove(req.id, req.force, req.removeVolumes);
       return {};
     }),
     rename: unary(log, 'Containers.Rename', async (req: containersV1.RenameContainerRequest) => mgr.rename(req.id, req.newName)),

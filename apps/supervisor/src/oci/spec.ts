@@ -5,6 +5,7 @@ import type { containersV1 } from '@berth/api';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { InvalidConfigError, MemoryTooLowError } from '../errors';
+import { ociMounts, validateMounts } from '../volumes/container-mounts';
 import { capabilitySet, hostDevices, rlimits, shmSizeOption, sysctlSpec, validateSysctls, validateUlimits } from './security';
 
 export { specJson } from './security';
@@ -43,6 +44,8 @@ export interface SpecInputs {
   /** Where the init binary is on the host (catatonit). */
   initBinary: string;
   hostLimits: Map<string, number>;
+  /** Host path of a named volume's data (Volumes.mountpoint); volume mounts need it. */
+  volumeMountpoint?: (name: string) => string;
 }
 
 /** Entrypoint + cmd, as Docker joins them. */
@@ -66,11 +69,8 @@ export function validateConfig(config: containersV1.ContainerConfig, hostConfig:
     if (r.nanoCpus < 0) throw new InvalidConfigError(`cpus ${r.nanoCpus / 1e9} is negative`);
     if (r.pidsLimit < -1) throw new InvalidConfigError(`pids-limit ${r.pidsLimit} is invalid`);
   }
-  for (const v of hostConfig.volumes) {
-    if (!v.source.startsWith('/')) throw new InvalidConfigError(`volume source "${v.source}" is not an absolute host path`);
-    if (!v.destination.startsWith('/')) throw new InvalidConfigError(`volume destination "${v.destination}" is not an absolute path`);
-    if (v.destination === '/') throw new InvalidConfigError('a volume cannot be mounted at /');
-  }
+  // Binds, volumes and tmpfs mounts (volumes/container-mounts.ts).
+  validateMounts(hostConfig.volumes);
   const policy = hostConfig.restartPolicy?.name ?? '';
   if (!['', 'no', 'on-failure', 'always', 'unless-stopped'].includes(policy)) {
     throw new InvalidConfigError(`invalid restart policy "${policy}": use no, on-failure[:max], always or unless-stopped`);
@@ -174,9 +174,8 @@ export function buildSpec(inp: SpecInputs): Record<string, unknown> {
     { destination: '/etc/hosts', type: 'bind', source: inp.hostsPath, options: ['rbind', 'rprivate'] },
     { destination: '/etc/resolv.conf', type: 'bind', source: inp.resolvConfPath, options: ['rbind', 'rprivate'] },
   ];
-  for (const v of hostConfig.volumes) {
-    mounts.push({ destination: v.destination, type: 'bind', source: v.source, options: ['rbind', 'rprivate', v.readOnly ? 'ro' : 'rw'] });
-  }
+  const mountpoint = inp.volumeMountpoint ?? ((name: string) => { throw new InvalidConfigError(`volume ${name} cannot be mounted: no volume store`); });
+  mounts.push(...ociMounts(hostConfig.volumes, mountpoint));
   if (hostConfig.init) {
     mounts.push({ destination: INIT_PATH, type: 'bind', source: inp.initBinary, options: ['bind', 'ro'] });
     args = [INIT_PATH, '--', ...args];

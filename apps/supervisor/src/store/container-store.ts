@@ -14,6 +14,10 @@ export interface RuntimeFacts {
   manuallyStopped: boolean;
   /** Times of the last restarts, for the backoff. */
   restartDelayMs: number;
+  /** Its new empty volumes got the image's content (docker's copy-up, once, at the first start). */
+  volumesPopulated?: boolean;
+  /** volume.mount was published for its volumes; volume.unmount is due when it stops. */
+  volumesMounted?: boolean;
 }
 
 export const NO_FACTS: RuntimeFacts = { mounted: false, networkUp: false, runtimeCreated: false, manuallyStopped: false, restartDelayMs: 0 };
