@@ -1,12 +1,15 @@
 import * as api from '@berth/api';
+import * as volumesV1 from '@berth/api/dist/generated/berth/containers/v1/volumes';
 import { apiPart, type ApiPart } from './api-parts';
 
 it('loads each proto package from the file @berth/api re-exports (the same classes)', () => {
-  const parts: ApiPart[] = ['containersV1', 'networksV1', 'imagesV1', 'contentV1', 'snapshotsV1', 'inspectorV1'];
+  // volumes.proto is not in @berth/api's index yet: compared with its generated file.
+  const whole: Record<ApiPart, unknown> = { ...api, volumesV1 };
+  const parts: ApiPart[] = ['containersV1', 'networksV1', 'volumesV1', 'imagesV1', 'contentV1', 'snapshotsV1', 'inspectorV1'];
   for (const p of parts) {
     const part = apiPart(p) as unknown as Record<string, unknown>;
-    const whole = api[p] as unknown as Record<string, unknown>;
-    expect(Object.keys(part).sort()).toEqual(Object.keys(whole).sort());
-    for (const k of Object.keys(whole)) expect(part[k]).toBe(whole[k]);
+    const all = whole[p] as Record<string, unknown>;
+    expect(Object.keys(part).sort()).toEqual(Object.keys(all).sort());
+    for (const k of Object.keys(all)) expect(part[k]).toBe(all[k]);
   }
 });

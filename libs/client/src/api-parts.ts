@@ -4,12 +4,14 @@
 // names its file literally so a bundler (the CLI's snapshot bundle) follows it instead of failing at run time.
 import type * as api from '@berth/api';
 
-type Api = typeof api;
+// volumes.proto's module is not re-exported by @berth/api's index; it is loaded from its file like the rest.
+type Api = typeof api & { volumesV1: typeof import('@berth/api/dist/generated/berth/containers/v1/volumes') };
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const LOADERS = {
   containersV1: () => require('@berth/api/dist/generated/berth/containers/v1/containers') as Api['containersV1'],
   networksV1: () => require('@berth/api/dist/generated/berth/containers/v1/networks') as Api['networksV1'],
+  volumesV1: () => require('@berth/api/dist/generated/berth/containers/v1/volumes') as Api['volumesV1'],
   imagesV1: () => require('@berth/api/dist/generated/berth/images/v1/images') as Api['imagesV1'],
   contentV1: () => require('@berth/api/dist/generated/berth/images/v1/content') as Api['contentV1'],
   snapshotsV1: () => require('@berth/api/dist/generated/berth/snapshots/v1/snapshots') as Api['snapshotsV1'],

@@ -113,10 +113,10 @@ export class Berth extends BerthClients {
     }
   }
 
-  /** Deletes a container and then its writable snapshot. */
-  async removeContainer(ref: string, force = false): Promise<containersV1.Container> {
+  /** Deletes a container and then its writable snapshot; `removeVolumes`: its anonymous volumes too (rm -v). */
+  async removeContainer(ref: string, force = false, removeVolumes = false): Promise<containersV1.Container> {
     const ctr = await this.containers.get({ id: ref });
-    await this.containers.delete({ id: ctr.id, force });
+    await this.containers.delete({ id: ctr.id, force, removeVolumes });
     await this.removeSnapshot(ctr.snapshotKey);
     return ctr;
   }
@@ -203,7 +203,7 @@ export class Berth extends BerthClients {
     }
     if (!gone) {
       try {
-        await this.containers.delete({ id, force: true });
+        await this.containers.delete({ id, force: true, removeVolumes: true });
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
       }

@@ -6,6 +6,8 @@ import type { containersV1, contentV1, imagesV1, inspectorV1, networksV1, snapsh
 import { apiPart } from './api-parts';
 import { channelCredentials, resolveTargets, type ClientOptions, type Env, type Service } from './config';
 import { fromServiceError } from './errors';
+import { VolumesApi } from './volumes';
+import type { VolumesClient } from '@berth/api/dist/generated/berth/containers/v1/volumes';
 
 /** The unary methods of a generated grpc-js client, promisified. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -17,6 +19,7 @@ export type Promisified<C> = {
 export interface RawClients {
   containers: containersV1.ContainersClient;
   networks: networksV1.NetworksClient;
+  volumes: VolumesClient;
   images: imagesV1.ImagesClient;
   content: contentV1.ContentClient;
   snapshots: snapshotsV1.SnapshotsClient;
@@ -26,6 +29,7 @@ export interface RawClients {
 const SERVICE_OF: Record<keyof RawClients, Service> = {
   containers: 'supervisor',
   networks: 'supervisor',
+  volumes: 'supervisor',
   images: 'image-store',
   content: 'image-store',
   snapshots: 'rootfs',
@@ -48,6 +52,8 @@ function makeRaw(kind: keyof RawClients, target: string, env: Env): Client {
       return new (apiPart('containersV1').ContainersClient)(target, creds, CHANNEL_OPTIONS);
     case 'networks':
       return new (apiPart('networksV1').NetworksClient)(target, creds, CHANNEL_OPTIONS);
+    case 'volumes':
+      return new (apiPart('volumesV1').VolumesClient)(target, creds, CHANNEL_OPTIONS);
     case 'images':
       return new (apiPart('imagesV1').ImagesClient)(target, creds, CHANNEL_OPTIONS);
     case 'content':
@@ -63,6 +69,7 @@ function makeRaw(kind: keyof RawClients, target: string, env: Env): Client {
 const QUALIFIED: Record<keyof RawClients, string> = {
   containers: 'berth.containers.v1.Containers',
   networks: 'berth.containers.v1.Networks',
+  volumes: 'berth.containers.v1.Volumes',
   images: 'berth.images.v1.Images',
   content: 'berth.images.v1.Content',
   snapshots: 'berth.snapshots.v1.Snapshots',
@@ -92,6 +99,8 @@ export class BerthClients {
   readonly raw: RawClients;
   readonly containers: Promisified<containersV1.ContainersClient>;
   readonly networks: Promisified<networksV1.NetworksClient>;
+  /** Volumes (served by the supervisor), with docker's defaults for what is not given. */
+  readonly volumes: VolumesApi;
   readonly images: Promisified<imagesV1.ImagesClient>;
   readonly content: Promisified<contentV1.ContentClient>;
   readonly snapshots: Promisified<snapshotsV1.SnapshotsClient>;
@@ -106,6 +115,7 @@ export class BerthClients {
     this.raw = new Proxy({} as RawClients, { get: (_t, k) => self.client(k as keyof RawClients) });
     this.containers = promisify('containers', () => this.raw.containers, this.targetOf('containers'));
     this.networks = promisify('networks', () => this.raw.networks, this.targetOf('networks'));
+    this.volumes = new VolumesApi(promisify('volumes', () => this.raw.volumes, this.targetOf('volumes')));
     this.images = promisify('images', () => this.raw.images, this.targetOf('images'));
     this.content = promisify('content', () => this.raw.content, this.targetOf('content'));
     this.snapshots = promisify('snapshots', () => this.raw.snapshots, this.targetOf('snapshots'));

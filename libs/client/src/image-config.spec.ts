@@ -43,3 +43,10 @@ describe("merging the image's config (docker's rules)", () => {
     expect(() => parseImageConfig('bad', '{not json')).toThrow(/^image bad has an unreadable config: /);
   });
 });
+
+it("keeps the image's VOLUME paths, adding the caller's", () => {
+  const withVolumes = img({ Cmd: ['sh'], Volumes: { '/data': {}, '/logs': {} } });
+  expect(mergeImageConfig('x', 'sha256:1', withVolumes, {}).volumes).toEqual(['/data', '/logs']);
+  expect(mergeImageConfig('x', 'sha256:1', withVolumes, { volumes: ['/data', '/more'] }).volumes).toEqual(['/data', '/logs', '/more']);
+  expect(mergeImageConfig('x', 'sha256:1', img({ Cmd: ['sh'] }), {}).volumes).toEqual([]);
+});

@@ -21,6 +21,8 @@ export interface ContainerOverrides {
   stopSignal?: string;
   stopTimeout?: number;
   exposedPorts?: string[];
+  /** More volume paths, as an image's VOLUME (docker create's Config.Volumes). */
+  volumes?: string[];
 }
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -57,7 +59,7 @@ export function mergeEnv(image: string[], user: string[]): string[] {
 /**
  * The container config Docker would make: entrypoint from --entrypoint or the image; cmd from the
  * arguments, or the image's Cmd unless --entrypoint was given; env, labels and exposed ports merged; working
- * dir, user and stop signal from the user or else the image. Fails when there is nothing to run.
+ * dir, user and stop signal from the user or else the image; the image's volumes kept. Fails when there is nothing to run.
  */
 export function mergeImageConfig(image: string, imageId: string, img: ImageConfig, o: ContainerOverrides): containersV1.ContainerConfig {
   const ic: ImageConfigExecution = img.config ?? {};
@@ -85,5 +87,7 @@ export function mergeImageConfig(image: string, imageId: string, img: ImageConfi
     stopTimeout: o.stopTimeout ?? 0,
     exposedPorts: [...exposed],
     stdinOnce: o.stdinOnce ?? false,
+    // The image's VOLUME paths: the supervisor gives each one not covered by a mount an anonymous volume.
+    volumes: [...new Set([...Object.keys(ic.Volumes ?? {}), ...(o.volumes ?? [])])],
   };
 }

@@ -10,3 +10,4 @@ export * from './commit';
 export * from './berth';
 export * from './health';
 export * from './human-duration';
+export * from './volumes';
