@@ -116,7 +116,7 @@ it('carries data between containers through a named volume, refuses writes with 
   const a = await run(['sh', '-c', 'echo hi > /d/f'], [mount({ source: 'data', destination: '/d' })]);
   expect(a.code).toBe(0);
   // The record names the volume, made on first use (not anonymous).
-  expect(a.ctr.hostConfig!.volumes[1]).toMatchObject({ type: 'volume', source: 'data', destination: '/d', anonymous: false });
+  expect(a.ctr.hostConfig!.volumes[1]).toMatchObject({ type: 'volume', source: 'data', destination: '/d', anonymous: false, volumePath: path.join(volumeDir('data'), '_data') });
   const v = await call<Volume>(vols, 'inspect', { name: 'data' });
   expect(v).toMatchObject({ name: 'data', driver: 'local', anonymous: false, mountpoint: path.join(volumeDir('data'), '_data'), containers: [a.ctr.id] });
   expect(fs.readFileSync(path.join(v.mountpoint, 'f'), 'utf8')).toBe('hi\n');

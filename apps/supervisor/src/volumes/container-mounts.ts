@@ -14,7 +14,7 @@ const TMPFS_OPTION_RE = /^(exec|noexec|suid|nosuid|dev|nodev|ro|rw|(uid|gid)=\d+
 export function emptyMount(over: Partial<VolumeMount>): VolumeMount {
   return {
     source: '', destination: '', readOnly: false, type: '', noCopy: false, tmpfsSize: 0, tmpfsMode: 0, tmpfsOptions: [],
-    anonymous: false, fromImage: false, ...over,
+    anonymous: false, fromImage: false, volumePath: '', ...over,
   };
 }
 
@@ -79,6 +79,7 @@ export function resolveMounts(volumes: Volumes | undefined, config: containersV1
       if (!m.source) m.anonymous = true;
       const { volume, created } = volumes.create(m.source ? { name: m.source } : {});
       m.source = volume.name;
+      m.volumePath = volume.mountpoint;
       if (created) made.push(volume.name);
     }
   } catch (err) {

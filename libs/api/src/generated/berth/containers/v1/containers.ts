@@ -79,6 +79,8 @@ export interface VolumeMount {
   anonymous: boolean;
   /** Set by the supervisor: made for an image VOLUME path (Config.Volumes) rather than asked for. */
   fromImage: boolean;
+  /** Set by the supervisor for a volume: the host path of its data (<root>/supervisor/volumes/<name>/_data). */
+  volumePath: string;
 }
 
 export interface Resources {
@@ -758,6 +760,7 @@ function createBaseVolumeMount(): VolumeMount {
     tmpfsOptions: [],
     anonymous: false,
     fromImage: false,
+    volumePath: "",
   };
 }
 
@@ -792,6 +795,9 @@ export const VolumeMount: MessageFns<VolumeMount> = {
     }
     if (message.fromImage !== false) {
       writer.uint32(80).bool(message.fromImage);
+    }
+    if (message.volumePath !== "") {
+      writer.uint32(90).string(message.volumePath);
     }
     return writer;
   },
@@ -889,6 +895,14 @@ export const VolumeMount: MessageFns<VolumeMount> = {
             message.fromImage = reader.bool();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.volumePath = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -937,6 +951,11 @@ export const VolumeMount: MessageFns<VolumeMount> = {
         : isSet(object.from_image)
         ? globalThis.Boolean(object.from_image)
         : false,
+      volumePath: isSet(object.volumePath)
+        ? globalThis.String(object.volumePath)
+        : isSet(object.volume_path)
+        ? globalThis.String(object.volume_path)
+        : "",
     };
   },
 
@@ -972,6 +991,9 @@ export const VolumeMount: MessageFns<VolumeMount> = {
     if (message.fromImage !== false) {
       obj.fromImage = message.fromImage;
     }
+    if (message.volumePath !== "") {
+      obj.volumePath = message.volumePath;
+    }
     return obj;
   },
 
@@ -990,6 +1012,7 @@ export const VolumeMount: MessageFns<VolumeMount> = {
     message.tmpfsOptions = object.tmpfsOptions?.map((e) => e) || [];
     message.anonymous = object.anonymous ?? false;
     message.fromImage = object.fromImage ?? false;
+    message.volumePath = object.volumePath ?? "";
     return message;
   },
 };
