@@ -51,7 +51,7 @@ test('Inspect fills every field right for a running container (pid, resources, g
   const c = await run({
     image: 'busybox:latest', name: 'web', cmd: ['sleep', '1000'],
     config: { labels: { tier: 'front' }, env: ['PATH=/bin', 'GREETING=hi'] },
-    hostConfig: { resources: containersV1.Resources.fromPartial({ cpuShares: 512, memory: 128 * 1024 * 1024 }), volumes: [{ source: volume, destination: '/data', readOnly: false }] },
+    hostConfig: { resources: containersV1.Resources.fromPartial({ cpuShares: 512, memory: 128 * 1024 * 1024 }), volumes: [containersV1.VolumeMount.fromPartial({ source: volume, destination: '/data' })] },
   });
   const img = await unaryCall<imagesV1.GetImageResponse>(s.stack.images, 'get', { reference: 'busybox:latest' });
   for (const ref of ['web', '/web', c.id, c.id.slice(0, 10)]) expect((await inspect(s.client, ref)).Id).toBe(c.id);

@@ -2,6 +2,7 @@
 // section. Pure: what comes from the host (the merged dir, network ids) is handed in.
 import type { containersV1, typesV1 } from '@berth/api';
 import { rfc3339Nano } from './docker-time';
+import { bindsJson, configVolumesJson, mountsJson, tmpfsJson } from './mounts-json';
 
 export interface HostFacts {
   /** Where the overlay is mounted now (from /proc/self/mountinfo); empty when not mounted. */
@@ -109,7 +110,8 @@ export function containerToDocker(c: containersV1.Container, facts: HostFacts): 
     AppArmorProfile: '',
     ExecIDs: null,
     HostConfig: {
-      Binds: hc.volumes.length ? hc.volumes.map((v) => `${v.source}:${v.destination}${v.readOnly ? ':ro' : ''}`) : null,
+      Binds: bindsJson(hc.volumes),
+      ...tmpfsJson(hc.volumes),
       LogConfig: { Type: 'k8s-file', Config: {} },
       NetworkMode: mode,
       PortBindings: portMap(hc.ports, [], false),
@@ -135,7 +137,7 @@ export function containerToDocker(c: containersV1.Container, facts: HostFacts): 
         MergedDir: facts.mergedDir,
       },
     },
-    Mounts: hc.volumes.map((v) => ({ Type: 'bind', Source: v.source, Destination: v.destination, Mode: v.readOnly ? 'ro' : '', RW: !v.readOnly, Propagation: 'rprivate' })),
+    Mounts: mountsJson(hc.volumes),
     Config: {
       Hostname: cfg.hostname,
       Domainname: '',
@@ -150,7 +152,7 @@ export function containerToDocker(c: containersV1.Container, facts: HostFacts): 
       Env: cfg.env,
       Cmd: cfg.cmd.length ? cfg.cmd : null,
       Image: cfg.image,
-      Volumes: null,
+      Volumes: configVolumesJson(cfg, hc.volumes),
       WorkingDir: cfg.workingDir,
       Entrypoint: cfg.entrypoint.length ? cfg.entrypoint : null,
       OnBuild: null,

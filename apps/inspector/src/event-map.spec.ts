@@ -64,3 +64,22 @@ describe('since/until text', () => {
     for (const bad of ['yesterday', '10 minutes', '2024-13-45T99:00:00Z', '', '-5m']) expect(() => parseTimeText('since', bad, now)).toThrow(InvalidTimeError);
   });
 });
+
+describe('volume events', () => {
+  const c = 'c'.repeat(64);
+  const mount = toEventMessage(env('volume.mount', 'data', { driver: 'local', container: c, destination: '/d', 'read/write': 'true', propagation: '' }), 9, '');
+
+  it("show the volume as docker's Actor, with driver and container attributes", () => {
+    expect(mount).toMatchObject({ type: 'volume', action: 'mount', actorId: 'data', actorAttributes: { driver: 'local', container: c, destination: '/d', 'read/write': 'true', propagation: '' } });
+    expect(toEventMessage(env('volume.destroy', 'data', { driver: 'local' }), 10, '')).toMatchObject({ type: 'volume', action: 'destroy', actorId: 'data', actorAttributes: { driver: 'local' } });
+  });
+
+  it('match type=volume, volume=NAME and container=ID filters', () => {
+    expect(eventMatches(mount, parseEventFilters(['type=volume']))).toBe(true);
+    expect(eventMatches(mount, parseEventFilters(['volume=data']))).toBe(true);
+    expect(eventMatches(mount, parseEventFilters(['volume=other']))).toBe(false);
+    expect(eventMatches(mount, parseEventFilters([`container=${c.slice(0, 12)}`]))).toBe(true);
+    const die = toEventMessage(env('container.die', c, { name: 'web' }), 11, '');
+    expect(eventMatches(die, parseEventFilters(['volume=data']))).toBe(false);
+  });
+});

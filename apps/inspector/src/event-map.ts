@@ -5,9 +5,9 @@ import type { Envelope } from '@berth/events';
 import { InvalidFilterError, InvalidTimeError } from './errors';
 import { parseFilters, type ListFilters } from './container-list';
 
-export const EVENT_FILTER_KEYS = ['type', 'container', 'image', 'event', 'label'] as const;
+export const EVENT_FILTER_KEYS = ['type', 'container', 'image', 'event', 'label', 'volume'] as const;
 /** Docker's types berth has, plus its own (content, snapshot, service). */
-export const EVENT_TYPES = ['container', 'image', 'network', 'content', 'snapshot', 'service'] as const;
+export const EVENT_TYPES = ['container', 'image', 'network', 'volume', 'content', 'snapshot', 'service'] as const;
 
 export function parseEventFilters(filters: string[]): ListFilters {
   const f = parseFilters(filters, EVENT_FILTER_KEYS, 'events');
@@ -56,6 +56,8 @@ export function eventMatches(ev: inspectorV1.EventMessage, f: ListFilters): bool
     any('container', (v) => !!containerId && (containerId === v || (v.length >= 3 && containerId.startsWith(v)) || (ev.type === 'container' && attrs.name === v))) &&
     any('image', (v) => sameImage(attrs.image ?? '', v) || (ev.type === 'image' && sameImage(ev.actorId, v))) &&
     any('event', (v) => v === ev.action) &&
+    // A volume's events have it as the Actor (its name); mount/unmount name the container as an attribute.
+    any('volume', (v) => ev.type === 'volume' && ev.actorId === v) &&
     (f.get('label') ?? []).every((v) => {
       const i = v.indexOf('=');
       return i < 0 ? v in attrs : attrs[v.slice(0, i)] === v.slice(i + 1);
