@@ -3,6 +3,7 @@
 import type { containersV1, typesV1 } from '@berth/api';
 import { rfc3339Nano } from './docker-time';
 import { bindsJson, configVolumesJson, mountsJson, tmpfsJson } from './mounts-json';
+import { securityFields } from './security-json';
 
 export interface HostFacts {
   /** Where the overlay is mounted now (from /proc/self/mountinfo); empty when not mounted. */
@@ -127,6 +128,7 @@ export function containerToDocker(c: containersV1.Container, facts: HostFacts): 
       // Docker records the effective value: unset with a memory limit is twice the limit.
       MemorySwap: res.memorySwap === 0 && res.memory > 0 ? res.memory * 2 : res.memorySwap,
       PidsLimit: res.pidsLimit > 0 ? res.pidsLimit : null,
+      ...securityFields(hc),
     },
     GraphDriver: {
       Name: 'overlay',

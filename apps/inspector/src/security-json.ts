@@ -1,0 +1,23 @@
+// HostConfig's security and host-file settings as docker's inspect shows them: null for "not set", as the
+// docker CLI does, so `--format '{{.HostConfig.CapAdd}}'` prints the same.
+import type { containersV1 } from '@berth/api';
+
+const orNull = <T>(list: T[]): T[] | null => (list.length ? list : null);
+
+export function securityFields(hc: containersV1.HostConfig): Record<string, unknown> {
+  const sysctls = Object.entries(hc.sysctls);
+  return {
+    CapAdd: orNull(hc.capAdd),
+    CapDrop: orNull(hc.capDrop),
+    Privileged: hc.privileged,
+    SecurityOpt: hc.noNewPrivileges ? ['no-new-privileges'] : null,
+    // docker's units.Ulimit: unlimited is -1 there too.
+    Ulimits: orNull(hc.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }))),
+    Sysctls: sysctls.length ? Object.fromEntries(sysctls) : null,
+    ShmSize: hc.shmSize || 64 * 1024 * 1024,
+    Dns: hc.dns,
+    DnsSearch: hc.dnsSearch,
+    DnsOptions: hc.dnsOptions,
+    ExtraHosts: orNull(hc.extraHosts),
+  };
+}
