@@ -126,6 +126,11 @@ describe('default bridge', () => {
     expect(actions).toEqual([`connect bridge ${bridgeId}`, `disconnect bridge ${bridgeId}`]);
   });
 
+  it('--add-host NAME:host-gateway names the bridge\'s gateway, which answers a ping', async () => {
+    const r = await w.berth(['run', '--rm', '--add-host', 'gw:host-gateway', 'busybox', 'sh', '-c', 'grep -w gw /etc/hosts && ping -c1 -W2 gw >/dev/null && echo reached']);
+    expect(r).toEqual({ code: 0, stdout: `${PREFIX}.1\tgw\nreached\n`, stderr: '' });
+  });
+
   it('two containers on the default bridge ping each other by IP', async () => {
     await ok(['run', '-d', '--name', 'p1', 'busybox', 'sleep', '1000']);
     await ok(['run', '-d', '--name', 'p2', 'busybox', 'sleep', '1000']);

@@ -52,7 +52,18 @@ function containerOptions(c: Command): Command {
     .option('--detach-keys <keys>', 'key sequence to detach, e.g. ctrl-p,ctrl-q')
     .option('-l, --label <k=v>', 'set a label (repeatable)', collect)
     .option('--pull <policy>', 'pull the image: missing, never (default) or always')
-    .option('--runtime <name>', 'OCI runtime: crun or runc');
+    .option('--runtime <name>', 'OCI runtime: crun or runc')
+    .option('--cap-add <cap>', 'add a Linux capability, e.g. NET_ADMIN; ALL for every one (repeatable)', collect)
+    .option('--cap-drop <cap>', 'drop a Linux capability; ALL for every one (repeatable)', collect)
+    .option('--privileged', 'every capability, the host\'s devices, nothing masked')
+    .option('--security-opt <opt>', 'no-new-privileges[:true|false] (repeatable)', collect)
+    .option('--ulimit <name=soft[:hard]>', 'resource limit, e.g. nofile=1024:2048; -1 is unlimited (repeatable)', collect)
+    .option('--sysctl <k=v>', 'namespaced kernel parameter, e.g. net.ipv4.ip_forward=1 (repeatable)', collect)
+    .option('--shm-size <size>', 'size of /dev/shm, e.g. 128m (default 64m)')
+    .option('--dns <ip>', 'name server for /etc/resolv.conf (repeatable)', collect)
+    .option('--dns-search <domain>', 'search domain for /etc/resolv.conf (repeatable)', collect)
+    .option('--dns-option <opt>', 'resolver option for /etc/resolv.conf, e.g. ndots:2 (repeatable)', collect)
+    .option('--add-host <name:ip>', 'add a line to /etc/hosts; ip "host-gateway" is the network\'s gateway (repeatable)', collect);
 }
 
 export function buildProgram(): Command {

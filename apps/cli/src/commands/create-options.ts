@@ -1,12 +1,13 @@
 // Turns run/create flags into the SDK's create options (docker's flag semantics; values parsed in parse/).
 import type { RunOptions } from '@berth/client';
 import { UsageError } from '../cli-error';
+import { hostFlags, type HostFlags } from '../parse/host-flags';
 import { insecureRegistries } from '../parse/registries';
 import {
   parseBytes, parseCpus, parseDetachKeys, parseEnv, parseEnvFile, parseIntFlag, parseLabels, parseMemorySwap, parsePublish, parseRestart, parseVolume,
 } from '../parse/flags';
 
-export interface ContainerFlags {
+export interface ContainerFlags extends HostFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -98,6 +99,7 @@ export function createOptions(image: string, command: string[], f: ContainerFlag
       readOnly: !!f.readOnly,
       ...(f.runtime ? { runtime: f.runtime } : {}),
       ...(f.detachKeys ? { detachKeys: parseDetachKeys(f.detachKeys) } : {}),
+      ...hostFlags(f),
     },
   };
 }

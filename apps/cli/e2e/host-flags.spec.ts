@@ -1,0 +1,66 @@
+// docker's security and host-file flags through the real CLI: what the container sees, what inspect shows,
+// and bad values refused with exit 125 before anything is made.
+import { cleanContainers, startWorld, type World } from './harness';
+
+jest.setTimeout(60_000);
+
+let w: World;
+
+beforeAll(async () => {
+  w = await startWorld();
+  expect((await w.berth(['load', '-i', w.archive])).code).toBe(0);
+}, 60_000);
+
+afterEach(() => cleanContainers(w));
+afterAll(() => w?.teardown());
+
+const run = (flags: string[], script: string) => w.berth(['run', '--rm', '--network', 'none', ...flags, 'busybox', 'sh', '-c', script]);
+
+describe('run with security flags', () => {
+  it('--cap-drop ALL --cap-add chown: PID 1 holds CAP_CHOWN only', async () => {
+    expect(await run(['--cap-drop', 'ALL', '--cap-add', 'chown'], 'grep CapEff /proc/self/status')).toEqual({ code: 0, stdout: 'CapEff:\t0000000000000001\n', stderr: '' });
+  });
+
+  it('--security-opt no-new-privileges sets NoNewPrivs', async () => {
+    expect(await run(['--security-opt', 'no-new-privileges'], 'grep NoNewPrivs /proc/self/status')).toEqual({ code: 0, stdout: 'NoNewPrivs:\t1\n', stderr: '' });
+    expect(await run([], 'grep NoNewPrivs /proc/self/status')).toEqual({ code: 0, stdout: 'NoNewPrivs:\t0\n', stderr: '' });
+  });
+
+  it('--privileged may mount inside the container', async () => {
+    expect(await run(['--privileged'], 'mkdir -p /tmp/m && mount -t tmpfs t /tmp/m && echo ok')).toEqual({ code: 0, stdout: 'ok\n', stderr: '' });
+  });
+
+  it('--ulimit, --sysctl and --shm-size', async () => {
+    const r = await run(['--ulimit', 'nofile=512:1024', '--sysctl', 'kernel.shmmni=1234', '--shm-size', '32m'],
+      'ulimit -Sn; ulimit -Hn; cat /proc/sys/kernel/shmmni; grep " /dev/shm " /proc/mounts | grep -o "size=[0-9a-z]*"');
+    expect(r).toEqual({ code: 0, stdout: '512\n1024\n1234\nsize=32768k\n', stderr: '' });
+  });
+
+  it('--dns, --dns-search, --dns-option and --add-host write the container\'s files', async () => {
+    const r = await run(['--dns', '192.0.2.53', '--dns-search', 'corp.example', '--dns-option', 'ndots:2', '--add-host', 'db:10.1.2.3'], 'cat /etc/resolv.conf; grep db /etc/hosts');
+    expect(r).toEqual({ code: 0, stdout: 'nameserver 192.0.2.53\nsearch corp.example\noptions ndots:2\n10.1.2.3\tdb\n', stderr: '' });
+  });
+
+  it('inspect shows them under HostConfig', async () => {
+    expect((await w.berth(['create', '--name', 'sec', '--cap-add', 'NET_ADMIN', '--ulimit', 'nproc=100', '--add-host', 'db:10.0.0.5', 'busybox', 'true'])).code).toBe(0);
+    const r = await w.berth(['inspect', '--format', '{{json .HostConfig.CapAdd}} {{json .HostConfig.Ulimits}} {{json .HostConfig.ExtraHosts}}', 'sec']);
+    expect(r).toEqual({ code: 0, stdout: '["NET_ADMIN"] [{"Name":"nproc","Soft":100,"Hard":100}] ["db:10.0.0.5"]\n', stderr: '' });
+  });
+});
+
+describe('bad values', () => {
+  it.each([
+    [['--ulimit', 'nofile'], /invalid --ulimit "nofile"/],
+    [['--security-opt', 'seccomp=/tmp/profile.json'], /berth applies no seccomp profile/],
+    [['--shm-size', 'lots'], /invalid --shm-size "lots"/],
+    [['--cap-add', 'FLY'], /unknown capability "FLY"/],
+    [['--sysctl', 'vm.swappiness=1'], /not namespaced/],
+    [['--add-host', 'db:nowhere'], /invalid extra host "db:nowhere"/],
+  ])('%j: exit 125, one line, no container', async (flags, message) => {
+    const r = await w.berth(['run', '--rm', ...flags, 'busybox', 'true']);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect((await w.berth(['ps', '-aq'])).stdout).toBe('');
+  });
+});

@@ -1,0 +1,40 @@
+import { UsageError } from '../cli-error';
+import { hostFlags, parseAddHost, parseSecurityOpts, parseSysctls, parseUlimit } from './host-flags';
+
+describe('host flags', () => {
+  it('maps every flag to its HostConfig field', () => {
+    expect(hostFlags({
+      capAdd: ['NET_ADMIN'], capDrop: ['MKNOD'], privileged: true, securityOpt: ['no-new-privileges'], ulimit: ['nofile=1024:2048'],
+      sysctl: ['net.ipv4.ip_forward=1'], shmSize: '128m', dns: ['192.0.2.1'], dnsSearch: ['a.example'], dnsOption: ['ndots:2'], addHost: ['db=10.0.0.5'],
+    })).toEqual({
+      capAdd: ['NET_ADMIN'], capDrop: ['MKNOD'], privileged: true, noNewPrivileges: true, ulimits: [{ name: 'nofile', soft: 1024, hard: 2048 }],
+      sysctls: { 'net.ipv4.ip_forward': '1' }, shmSize: 128 * 1024 * 1024, dns: ['192.0.2.1'], dnsSearch: ['a.example'], dnsOptions: ['ndots:2'], extraHosts: ['db:10.0.0.5'],
+    });
+    expect(hostFlags({})).toMatchObject({ privileged: false, noNewPrivileges: false, shmSize: 0, ulimits: [], sysctls: {} });
+  });
+
+  it('reads --ulimit as docker does: soft only means hard too, -1 unlimited', () => {
+    expect(parseUlimit('nproc=512')).toEqual({ name: 'nproc', soft: 512, hard: 512 });
+    expect(parseUlimit('core=-1:-1')).toEqual({ name: 'core', soft: -1, hard: -1 });
+    for (const bad of ['nofile', 'nofile=', 'nofile=a:b', '=1', 'nofile=1:2:3']) expect(() => parseUlimit(bad)).toThrow(/invalid --ulimit/);
+  });
+
+  it('--security-opt: no-new-privileges in its spellings; unconfined asks for nothing; a profile is refused', () => {
+    expect(parseSecurityOpts(['no-new-privileges:true'])).toBe(true);
+    expect(parseSecurityOpts(['no-new-privileges=true', 'no-new-privileges:false'])).toBe(false);
+    expect(parseSecurityOpts(['seccomp=unconfined', 'apparmor=unconfined', 'label=disable'])).toBe(false);
+    expect(() => parseSecurityOpts(['seccomp=/etc/profile.json'])).toThrow(/berth applies no seccomp profile/);
+    expect(() => parseSecurityOpts(['no-new-privileges:maybe'])).toThrow(UsageError);
+    expect(() => parseSecurityOpts(['bogus'])).toThrow(/invalid --security-opt "bogus"/);
+  });
+
+  it('--sysctl and --add-host syntax', () => {
+    expect(parseSysctls(['kernel.shmmax=1', 'kernel.shmmax=2', 'net.core.somaxconn=a=b'])).toEqual({ 'kernel.shmmax': '2', 'net.core.somaxconn': 'a=b' });
+    expect(() => parseSysctls(['=1'])).toThrow(/invalid --sysctl/);
+    expect(parseAddHost('db:10.0.0.5')).toBe('db:10.0.0.5');
+    expect(parseAddHost('v6:[2001:db8::1]')).toBe('v6:[2001:db8::1]');
+    expect(parseAddHost('v6=2001:db8::1')).toBe('v6:2001:db8::1');
+    expect(() => parseAddHost('db')).toThrow(/invalid --add-host "db"/);
+    expect(() => parseAddHost('db:')).toThrow(/invalid --add-host/);
+  });
+});
