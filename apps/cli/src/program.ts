@@ -19,6 +19,7 @@ const life = () => require('./commands/lifecycle') as typeof import('./commands/
 const img = () => require('./commands/images') as typeof import('./commands/images');
 const insp = () => require('./commands/inspector') as typeof import('./commands/inspector');
 const sys = () => require('./commands/system') as typeof import('./commands/system');
+const vol = () => require('./commands/volumes') as typeof import('./commands/volumes');
 
 function containerOptions(c: Command): Command {
   return c
@@ -29,7 +30,9 @@ function containerOptions(c: Command): Command {
     .option('--name <name>', 'name the container')
     .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collect)
     .option('--env-file <file>', 'read environment variables from a file (repeatable)', collect)
-    .option('-v, --volume <src:dst[:ro]>', 'bind mount a host path (repeatable)', collect)
+    .option('-v, --volume <src:dst[:ro]>', 'bind mount a host path (/host:/dst), a named volume (name:/dst) or a new anonymous one (/dst) (repeatable)', collect)
+    .option('--mount <spec>', 'type=bind|volume|tmpfs,source=...,target=...[,readonly][,volume-nocopy][,tmpfs-size=...][,tmpfs-mode=...] (repeatable)', collect)
+    .option('--tmpfs <dst[:opts]>', 'mount a tmpfs, e.g. /run:size=64m,exec (repeatable)', collect)
     .option('-p, --publish <[ip:]host:ctr[/proto]>', 'publish a container port (repeatable)', collect)
     .option('-P, --publish-all', 'publish every exposed port on a free host port')
     .option('--expose <port>', 'expose a port (repeatable)', collect)
@@ -119,6 +122,7 @@ export function buildProgram(): Command {
   program.command('wait').description('wait for containers to stop and print their exit codes').argument('<container...>').action(lazy(life, (m) => m.wait));
   program.command('rm').description('remove containers and their writable layers').argument('<container...>')
     .option('-f, --force', 'kill a running container first')
+    .option('-v, --volumes', 'remove their anonymous volumes too')
     .action(lazy(life, (m) => m.rm));
   program.command('rename').description('rename a container').argument('<container>').argument('<new-name>').action(lazy(life, (m) => m.rename));
   program.command('update').description("change a container's resources or restart policy").argument('<container...>')
@@ -225,7 +229,8 @@ export function buildProgram(): Command {
     .action(async (refs: string[], f: { format?: string }) => {
       process.exitCode = await insp().inspect(refs, { ...f, type: 'container' });
     });
-  container.command('rm').description('remove containers').argument('<container...>').option('-f, --force', 'kill a running container first').action(lazy(life, (m) => m.rm));
+  container.command('rm').description('remove containers').argument('<container...>').option('-f, --force', 'kill a running container first')
+    .option('-v, --volumes', 'remove their anonymous volumes too').action(lazy(life, (m) => m.rm));
 
   const network = program.command('network').description('network commands');
   network.command('create').description('create a bridge network').argument('<name>')
@@ -238,9 +243,26 @@ export function buildProgram(): Command {
   network.command('inspect').description('detailed JSON about networks').argument('<network...>').option('-f, --format <template>', 'json or a Go template')
     .action(lazy(sys, (m) => m.networkInspect));
 
+  const volume = program.command('volume').description('volume commands');
+  volume.command('create').description('create a volume').argument('[name]')
+    .option('-d, --driver <name>', 'volume driver (local)', 'local')
+    .option('--label <k=v>', 'label (repeatable)', collect)
+    .option('-o, --opt <k=v>', 'driver option (repeatable; the local driver takes none)', collect)
+    .action(lazy(vol, (m) => m.volumeCreate));
+  volume.command('ls').description('list volumes').option('-q, --quiet', 'only names')
+    .option('-f, --filter <k=v>', 'dangling=true|false, name=TEXT, label=KEY[=VALUE], driver=local (repeatable)', collect)
+    .option('--format <template>', 'json or a Go template').action(lazy(vol, (m) => m.volumeLs));
+  volume.command('inspect').description('detailed JSON about volumes').argument('<volume...>').option('-f, --format <template>', 'json or a Go template')
+    .action(lazy(vol, (m) => m.volumeInspect));
+  volume.command('rm').description('remove volumes').argument('<volume...>').option('-f, --force', 'no error when a volume does not exist')
+    .action(lazy(vol, (m) => m.volumeRm));
+  volume.command('prune').description('remove unused anonymous volumes (all unused ones with -a)').option('-f, --force', 'do not ask')
+    .option('-a, --all', 'named volumes too').option('--filter <label=k[=v]>', 'only volumes with this label (repeatable)', collect)
+    .action(lazy(vol, (m) => m.volumePrune));
+
   const system = program.command('system').description('system commands');
   system.command('info').description('system-wide information').action(lazy(sys, (m) => m.info));
-  system.command('df').description('disk use of images and containers').action(lazy(sys, (m) => m.df));
+  system.command('df').description('disk use of images, containers and volumes').action(lazy(sys, (m) => m.df));
   system.command('prune').description('remove stopped containers and orphaned writable layers').option('-f, --force', 'do not ask').action(lazy(sys, (m) => m.prune));
   program.command('info').description('system-wide information').action(lazy(sys, (m) => m.info));
   program.command('version').description('versions of the CLI and status of each service').option('-f, --format <template>', 'json or a Go template')

@@ -11,6 +11,7 @@ import './commands/lifecycle';
 import './commands/images';
 import './commands/inspector';
 import './commands/system';
+import './commands/volumes';
 import './commands/cp';
 import './completion';
 import './terminal';

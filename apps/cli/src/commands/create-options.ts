@@ -3,6 +3,7 @@ import type { RunOptions } from '@berth/client';
 import { UsageError } from '../cli-error';
 import { hostFlags, type HostFlags } from '../parse/host-flags';
 import { insecureRegistries } from '../parse/registries';
+import { parseMount, parseTmpfs } from '../parse/mounts';
 import {
   parseBytes, parseCpus, parseDetachKeys, parseEnv, parseEnvFile, parseIntFlag, parseLabels, parseMemorySwap, parsePublish, parseRestart, parseVolume,
 } from '../parse/flags';
@@ -16,6 +17,8 @@ export interface ContainerFlags extends HostFlags {
   env?: string[];
   envFile?: string[];
   volume?: string[];
+  mount?: string[];
+  tmpfs?: string[];
   publish?: string[];
   publishAll?: boolean;
   expose?: string[];
@@ -90,7 +93,7 @@ export function createOptions(image: string, command: string[], f: ContainerFlag
         memorySwap,
         pidsLimit: f.pidsLimit !== undefined ? parseIntFlag(f.pidsLimit, '--pids-limit', -1) : 0,
       },
-      volumes: (f.volume ?? []).map(parseVolume),
+      volumes: [...(f.volume ?? []).map(parseVolume), ...(f.mount ?? []).map(parseMount), ...(f.tmpfs ?? []).map(parseTmpfs)],
       ports,
       publishAll: !!f.publishAll,
       networkMode: f.network ?? '',

@@ -62,9 +62,9 @@ export function wait(refs: string[]): Promise<number> {
   });
 }
 
-export function rm(refs: string[], f: { force?: boolean }): Promise<number> {
+export function rm(refs: string[], f: { force?: boolean; volumes?: boolean }): Promise<number> {
   return each(refs, async (ref) => {
-    await connect().removeContainer(ref, !!f.force);
+    await connect().removeContainer(ref, !!f.force, !!f.volumes);
     out(ref);
   });
 }

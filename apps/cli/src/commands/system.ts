@@ -103,7 +103,7 @@ export async function info(): Promise<number> {
 
 export async function df(): Promise<number> {
   const berth = connect();
-  const [usage, ctrs] = await Promise.all([berth.images.usage({}), berth.containers.list({ all: true })]);
+  const [usage, ctrs, vols] = await Promise.all([berth.images.usage({}), berth.containers.list({ all: true }), berth.volumes.list()]);
   let ctrSize = 0;
   let reclaim = 0;
   for (const c of ctrs.containers) {
@@ -116,12 +116,15 @@ export async function df(): Promise<number> {
   const unusedBytes = usage.images.filter((i) => !usedIds.has(i.id)).reduce((n, i) => n + Number(i.uniqueSize), 0);
   const running = ctrs.containers.filter((c) => c.state?.status === 'running' || c.state?.status === 'paused').length;
   const pct = (a: number, b: number) => (b ? ` (${Math.round((a / b) * 100)}%)` : '');
+  const volBytes = vols.reduce((n, v) => n + v.size, 0);
+  const volFree = vols.filter((v) => !v.containers.length).reduce((n, v) => n + v.size, 0);
   process.stdout.write(
     table(
       ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
       [
         ['Images', String(usage.images.length), String(active.length), humanSize(Number(usage.totalBytes)), humanSize(unusedBytes) + pct(unusedBytes, Number(usage.totalBytes))],
         ['Containers', String(ctrs.containers.length), String(running), humanSize(ctrSize), humanSize(reclaim) + pct(reclaim, ctrSize)],
+        ['Local Volumes', String(vols.length), String(vols.filter((v) => v.containers.length).length), humanSize(volBytes), humanSize(volFree) + pct(volFree, volBytes)],
       ],
     ),
   );

@@ -73,15 +73,19 @@ describe('parsePublish (-p)', () => {
 });
 
 describe('parseVolume (-v)', () => {
-  it('reads binds with modes', () => {
-    expect(parseVolume('/data:/srv')).toEqual({ source: '/data', destination: '/srv', readOnly: false });
-    expect(parseVolume('/data/:/srv/x:ro')).toEqual({ source: '/data/', destination: '/srv/x', readOnly: true });
+  it('reads binds, named and anonymous volumes with modes', () => {
+    expect(parseVolume('/data:/srv')).toMatchObject({ type: 'bind', source: '/data', destination: '/srv', readOnly: false });
+    expect(parseVolume('/data/:/srv/x:ro')).toMatchObject({ type: 'bind', source: '/data/', destination: '/srv/x', readOnly: true });
+    expect(parseVolume('data:/srv:ro,nocopy')).toMatchObject({ type: 'volume', source: 'data', destination: '/srv', readOnly: true, noCopy: true });
+    expect(parseVolume('/srv')).toMatchObject({ type: 'volume', source: '', destination: '/srv' });
   });
   it.each([
-    ['data:/srv', /source must be an absolute host path \(named volumes are not supported\)/],
+    ['da/ta:/srv', /"da\/ta" is neither an absolute host path nor a volume name/],
     ['/data:srv', /destination "srv" must be an absolute path/],
-    ['/data', /use \/host\/path:\/container\/path/],
+    ['data', /use \/host\/path:\/container\/path/],
     ['/a:/b:rx', /unknown mode "rx"/],
+    ['/a:/b:nocopy', /nocopy is for volumes/],
+    [':/b', /source is empty/],
   ])('refuses %s', (v, re) => expect(() => parseVolume(v)).toThrow(re));
 });
 

@@ -1,5 +1,5 @@
 // Docker's flag value syntaxes: sizes ("64m", "1g"), CPUs ("1.5"), ports ("127.0.0.1:8080:80/tcp"), binds
-// ("/src:/dst:ro"), env ("K=V", "K" from the caller's environment, env files), restart policies, labels.
+// (mounts.ts), env ("K=V", "K" from the caller's environment, env files), restart policies, labels.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../cli-error';
@@ -85,23 +85,8 @@ export function parsePublish(value: string): PortSpec[] {
   return ctr.map((c, i) => ({ hostIp, hostPort: host[i]!, containerPort: c, protocol }));
 }
 
-export interface BindSpec {
-  source: string;
-  destination: string;
-  readOnly: boolean;
-}
-
-/** -v /host:/container[:ro|rw]. Named volumes are not supported: the source must be an absolute path. */
-export function parseVolume(value: string): BindSpec {
-  const parts = value.split(':');
-  if (parts.length < 2 || parts.length > 3) throw new UsageError(`invalid volume "${value}": use /host/path:/container/path[:ro]`);
-  const [source, destination, mode = 'rw'] = parts as [string, string, string?];
-  if (!path.isAbsolute(source)) throw new UsageError(`invalid volume "${value}": the source must be an absolute host path (named volumes are not supported)`);
-  if (!path.isAbsolute(destination)) throw new UsageError(`invalid volume "${value}": the destination "${destination}" must be an absolute path`);
-  const opts = mode.split(',');
-  for (const o of opts) if (!['ro', 'rw', 'z', 'Z'].includes(o)) throw new UsageError(`invalid volume "${value}": unknown mode "${o}" (use ro or rw)`);
-  return { source: path.normalize(source), destination: path.normalize(destination), readOnly: opts.includes('ro') };
-}
+// -v, --mount and --tmpfs are parsed in mounts.ts; parseVolume stays importable from here.
+export { parseVolume } from './mounts';
 
 /** -e K=V as given; -e K takes K from this environment and is dropped when unset (as docker does). */
 export function parseEnv(values: string[], env: Record<string, string | undefined> = process.env): string[] {
