@@ -94,6 +94,12 @@ export interface Resources {
   memorySwap: number;
   /** Maximum number of processes; 0 = none. */
   pidsLimit: number;
+  /** CPUs the container may run on, e.g. "0-1" or "0,2" (docker --cpuset-cpus); empty = all. */
+  cpusetCpus: string;
+  /** Memory nodes the container may use, e.g. "0" (docker --cpuset-mems); empty = all. */
+  cpusetMems: string;
+  /** Soft memory limit in bytes (docker --memory-reservation); 0 = none. */
+  memoryReservation: number;
 }
 
 export interface RestartPolicy {
@@ -201,11 +207,34 @@ export interface HostConfig {
   shmSize: number;
   /** Namespaced kernel parameters, e.g. net.ipv4.ip_forward = "1" (docker --sysctl). */
   sysctls: { [key: string]: string };
+  /** Host devices made in the container (docker --device /dev/x[:/dev/y[:rwm]]). */
+  devices: DeviceMapping[];
+  /** PID namespace: "" (its own), "host", or "container:<id or name>" to join a running container's. */
+  pidMode: string;
+  /** IPC namespace: "" (its own), "host", or "container:<id or name>". */
+  ipcMode: string;
+  /** UTS namespace: "" (its own) or "host". */
+  utsMode: string;
+  /** Extra groups for the container's processes, names from the image's /etc/group or numbers (docker --group-add). */
+  groupAdd: string[];
+  /** Do not let the kernel's OOM killer kill processes over the memory limit (docker --oom-kill-disable). */
+  oomKillDisable: boolean;
+  /** OOM score adjustment of PID 1, -1000..1000 (docker --oom-score-adj). */
+  oomScoreAdj: number;
 }
 
 export interface HostConfig_SysctlsEntry {
   key: string;
   value: string;
+}
+
+export interface DeviceMapping {
+  /** Device path on the host, e.g. /dev/fuse. */
+  pathOnHost: string;
+  /** Path inside the container; empty = the same as on the host. */
+  pathInContainer: string;
+  /** Device cgroup access, a combination of r, w and m; empty = "rwm". */
+  cgroupPermissions: string;
 }
 
 export interface Ulimit {
@@ -1018,7 +1047,16 @@ export const VolumeMount: MessageFns<VolumeMount> = {
 };
 
 function createBaseResources(): Resources {
-  return { cpuShares: 0, nanoCpus: 0, memory: 0, memorySwap: 0, pidsLimit: 0 };
+  return {
+    cpuShares: 0,
+    nanoCpus: 0,
+    memory: 0,
+    memorySwap: 0,
+    pidsLimit: 0,
+    cpusetCpus: "",
+    cpusetMems: "",
+    memoryReservation: 0,
+  };
 }
 
 export const Resources: MessageFns<Resources> = {
@@ -1037,6 +1075,15 @@ export const Resources: MessageFns<Resources> = {
     }
     if (message.pidsLimit !== 0) {
       writer.uint32(40).int64(message.pidsLimit);
+    }
+    if (message.cpusetCpus !== "") {
+      writer.uint32(50).string(message.cpusetCpus);
+    }
+    if (message.cpusetMems !== "") {
+      writer.uint32(58).string(message.cpusetMems);
+    }
+    if (message.memoryReservation !== 0) {
+      writer.uint32(64).int64(message.memoryReservation);
     }
     return writer;
   },
@@ -1094,6 +1141,30 @@ export const Resources: MessageFns<Resources> = {
             message.pidsLimit = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.cpusetCpus = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.cpusetMems = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.memoryReservation = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1129,6 +1200,21 @@ export const Resources: MessageFns<Resources> = {
         : isSet(object.pids_limit)
         ? globalThis.Number(object.pids_limit)
         : 0,
+      cpusetCpus: isSet(object.cpusetCpus)
+        ? globalThis.String(object.cpusetCpus)
+        : isSet(object.cpuset_cpus)
+        ? globalThis.String(object.cpuset_cpus)
+        : "",
+      cpusetMems: isSet(object.cpusetMems)
+        ? globalThis.String(object.cpusetMems)
+        : isSet(object.cpuset_mems)
+        ? globalThis.String(object.cpuset_mems)
+        : "",
+      memoryReservation: isSet(object.memoryReservation)
+        ? globalThis.Number(object.memoryReservation)
+        : isSet(object.memory_reservation)
+        ? globalThis.Number(object.memory_reservation)
+        : 0,
     };
   },
 
@@ -1149,6 +1235,15 @@ export const Resources: MessageFns<Resources> = {
     if (message.pidsLimit !== 0) {
       obj.pidsLimit = Math.round(message.pidsLimit);
     }
+    if (message.cpusetCpus !== "") {
+      obj.cpusetCpus = message.cpusetCpus;
+    }
+    if (message.cpusetMems !== "") {
+      obj.cpusetMems = message.cpusetMems;
+    }
+    if (message.memoryReservation !== 0) {
+      obj.memoryReservation = Math.round(message.memoryReservation);
+    }
     return obj;
   },
 
@@ -1162,6 +1257,9 @@ export const Resources: MessageFns<Resources> = {
     message.memory = object.memory ?? 0;
     message.memorySwap = object.memorySwap ?? 0;
     message.pidsLimit = object.pidsLimit ?? 0;
+    message.cpusetCpus = object.cpusetCpus ?? "";
+    message.cpusetMems = object.cpusetMems ?? "";
+    message.memoryReservation = object.memoryReservation ?? 0;
     return message;
   },
 };
@@ -1752,6 +1850,13 @@ function createBaseHostConfig(): HostConfig {
     dnsOptions: [],
     shmSize: 0,
     sysctls: {},
+    devices: [],
+    pidMode: "",
+    ipcMode: "",
+    utsMode: "",
+    groupAdd: [],
+    oomKillDisable: false,
+    oomScoreAdj: 0,
   };
 }
 
@@ -1823,6 +1928,27 @@ export const HostConfig: MessageFns<HostConfig> = {
     globalThis.Object.entries(message.sysctls).forEach(([key, value]: [string, string]) => {
       HostConfig_SysctlsEntry.encode({ key: key as any, value }, writer.uint32(178).fork()).join();
     });
+    for (const v of message.devices) {
+      DeviceMapping.encode(v!, writer.uint32(186).fork()).join();
+    }
+    if (message.pidMode !== "") {
+      writer.uint32(194).string(message.pidMode);
+    }
+    if (message.ipcMode !== "") {
+      writer.uint32(202).string(message.ipcMode);
+    }
+    if (message.utsMode !== "") {
+      writer.uint32(210).string(message.utsMode);
+    }
+    for (const v of message.groupAdd) {
+      writer.uint32(218).string(v!);
+    }
+    if (message.oomKillDisable !== false) {
+      writer.uint32(224).bool(message.oomKillDisable);
+    }
+    if (message.oomScoreAdj !== 0) {
+      writer.uint32(232).int32(message.oomScoreAdj);
+    }
     return writer;
   },
 
@@ -2018,6 +2144,62 @@ export const HostConfig: MessageFns<HostConfig> = {
             }
             continue;
           }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.devices.push(DeviceMapping.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.pidMode = reader.string();
+            continue;
+          }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.ipcMode = reader.string();
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.utsMode = reader.string();
+            continue;
+          }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.groupAdd.push(reader.string());
+            continue;
+          }
+          case 28: {
+            if (tag !== 224) {
+              break;
+            }
+
+            message.oomKillDisable = reader.bool();
+            continue;
+          }
+          case 29: {
+            if (tag !== 232) {
+              break;
+            }
+
+            message.oomScoreAdj = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2121,6 +2303,39 @@ export const HostConfig: MessageFns<HostConfig> = {
           {},
         )
         : {},
+      devices: globalThis.Array.isArray(object?.devices)
+        ? object.devices.map((e: any) => DeviceMapping.fromJSON(e))
+        : [],
+      pidMode: isSet(object.pidMode)
+        ? globalThis.String(object.pidMode)
+        : isSet(object.pid_mode)
+        ? globalThis.String(object.pid_mode)
+        : "",
+      ipcMode: isSet(object.ipcMode)
+        ? globalThis.String(object.ipcMode)
+        : isSet(object.ipc_mode)
+        ? globalThis.String(object.ipc_mode)
+        : "",
+      utsMode: isSet(object.utsMode)
+        ? globalThis.String(object.utsMode)
+        : isSet(object.uts_mode)
+        ? globalThis.String(object.uts_mode)
+        : "",
+      groupAdd: globalThis.Array.isArray(object?.groupAdd)
+        ? object.groupAdd.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.group_add)
+        ? object.group_add.map((e: any) => globalThis.String(e))
+        : [],
+      oomKillDisable: isSet(object.oomKillDisable)
+        ? globalThis.Boolean(object.oomKillDisable)
+        : isSet(object.oom_kill_disable)
+        ? globalThis.Boolean(object.oom_kill_disable)
+        : false,
+      oomScoreAdj: isSet(object.oomScoreAdj)
+        ? globalThis.Number(object.oomScoreAdj)
+        : isSet(object.oom_score_adj)
+        ? globalThis.Number(object.oom_score_adj)
+        : 0,
     };
   },
 
@@ -2198,6 +2413,27 @@ export const HostConfig: MessageFns<HostConfig> = {
         });
       }
     }
+    if (message.devices?.length) {
+      obj.devices = message.devices.map((e) => DeviceMapping.toJSON(e));
+    }
+    if (message.pidMode !== "") {
+      obj.pidMode = message.pidMode;
+    }
+    if (message.ipcMode !== "") {
+      obj.ipcMode = message.ipcMode;
+    }
+    if (message.utsMode !== "") {
+      obj.utsMode = message.utsMode;
+    }
+    if (message.groupAdd?.length) {
+      obj.groupAdd = message.groupAdd;
+    }
+    if (message.oomKillDisable !== false) {
+      obj.oomKillDisable = message.oomKillDisable;
+    }
+    if (message.oomScoreAdj !== 0) {
+      obj.oomScoreAdj = Math.round(message.oomScoreAdj);
+    }
     return obj;
   },
 
@@ -2240,6 +2476,13 @@ export const HostConfig: MessageFns<HostConfig> = {
       },
       {},
     );
+    message.devices = object.devices?.map((e) => DeviceMapping.fromPartial(e)) || [];
+    message.pidMode = object.pidMode ?? "";
+    message.ipcMode = object.ipcMode ?? "";
+    message.utsMode = object.utsMode ?? "";
+    message.groupAdd = object.groupAdd?.map((e) => e) || [];
+    message.oomKillDisable = object.oomKillDisable ?? false;
+    message.oomScoreAdj = object.oomScoreAdj ?? 0;
     return message;
   },
 };
@@ -2325,6 +2568,119 @@ export const HostConfig_SysctlsEntry: MessageFns<HostConfig_SysctlsEntry> = {
     const message = createBaseHostConfig_SysctlsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseDeviceMapping(): DeviceMapping {
+  return { pathOnHost: "", pathInContainer: "", cgroupPermissions: "" };
+}
+
+export const DeviceMapping: MessageFns<DeviceMapping> = {
+  encode(message: DeviceMapping, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pathOnHost !== "") {
+      writer.uint32(10).string(message.pathOnHost);
+    }
+    if (message.pathInContainer !== "") {
+      writer.uint32(18).string(message.pathInContainer);
+    }
+    if (message.cgroupPermissions !== "") {
+      writer.uint32(26).string(message.cgroupPermissions);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeviceMapping {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeviceMapping();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pathOnHost = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pathInContainer = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cgroupPermissions = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeviceMapping {
+    return {
+      pathOnHost: isSet(object.pathOnHost)
+        ? globalThis.String(object.pathOnHost)
+        : isSet(object.path_on_host)
+        ? globalThis.String(object.path_on_host)
+        : "",
+      pathInContainer: isSet(object.pathInContainer)
+        ? globalThis.String(object.pathInContainer)
+        : isSet(object.path_in_container)
+        ? globalThis.String(object.path_in_container)
+        : "",
+      cgroupPermissions: isSet(object.cgroupPermissions)
+        ? globalThis.String(object.cgroupPermissions)
+        : isSet(object.cgroup_permissions)
+        ? globalThis.String(object.cgroup_permissions)
+        : "",
+    };
+  },
+
+  toJSON(message: DeviceMapping): unknown {
+    const obj: any = {};
+    if (message.pathOnHost !== "") {
+      obj.pathOnHost = message.pathOnHost;
+    }
+    if (message.pathInContainer !== "") {
+      obj.pathInContainer = message.pathInContainer;
+    }
+    if (message.cgroupPermissions !== "") {
+      obj.cgroupPermissions = message.cgroupPermissions;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeviceMapping>): DeviceMapping {
+    return DeviceMapping.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeviceMapping>): DeviceMapping {
+    const message = createBaseDeviceMapping();
+    message.pathOnHost = object.pathOnHost ?? "";
+    message.pathInContainer = object.pathInContainer ?? "";
+    message.cgroupPermissions = object.cgroupPermissions ?? "";
     return message;
   },
 };
