@@ -148,11 +148,67 @@ export interface ContainerConfig {
    * not covered by a mount gets a new anonymous volume at Create.
    */
   volumes: string[];
+  /**
+   * Health check: the image's Config.Healthcheck with the request's fields laid over it one by one (docker
+   * HEALTHCHECK / --health-*); absent or test ["NONE"] = no check.
+   */
+  healthcheck: Healthcheck | undefined;
 }
 
 export interface ContainerConfig_LabelsEntry {
   key: string;
   value: string;
+}
+
+/**
+ * How to probe a container's health, as docker's Config.Healthcheck. Zero durations and retries take
+ * docker's defaults (interval 30 s, timeout 30 s, start period 0, start interval 5 s, retries 3).
+ */
+export interface Healthcheck {
+  /**
+   * ["CMD", "prog", "arg"...] runs prog; ["CMD-SHELL", "cmd"] runs /bin/sh -c cmd; ["NONE"] disables the
+   * image's check; empty inherits (only meaningful before the merge).
+   */
+  test: string[];
+  /** Time between two probes, nanoseconds; 0 = 30 s, else at least 1 ms. */
+  interval: number;
+  /** A probe running longer is killed and counts as a failure (exit -1), nanoseconds; 0 = 30 s. */
+  timeout: number;
+  /** Time after the start during which failures do not count towards retries, nanoseconds; 0 = none. */
+  startPeriod: number;
+  /** Time between probes during the start period while still starting, nanoseconds; 0 = 5 s. */
+  startInterval: number;
+  /** Consecutive failures that make the container unhealthy; 0 = 3. */
+  retries: number;
+}
+
+/** The health of a container with a health check (docker's State.Health). */
+export interface Health {
+  /**
+   * "starting" (from each start until the first probe passes or the retries are used up), "healthy" or
+   * "unhealthy".
+   */
+  status: string;
+  /** Consecutive failed probes (failures inside the start period while starting are not counted). */
+  failingStreak: number;
+  /** The last 5 probes, oldest first. */
+  log: HealthLog[];
+}
+
+/** One probe's result. */
+export interface HealthLog {
+  /** When the probe started. */
+  start:
+    | Date
+    | undefined;
+  /** When it ended (or was killed). */
+  end:
+    | Date
+    | undefined;
+  /** 0 healthy, anything else unhealthy; -1 when it could not run or outlived its timeout. */
+  exitCode: number;
+  /** Its stdout and stderr together, the first 4096 bytes ("..." marks a cut). */
+  output: string;
 }
 
 export interface HostConfig {
@@ -288,6 +344,11 @@ export interface ContainerState {
   restartCount: number;
   /** PID of the conmon that holds it. */
   conmonPid: number;
+  /**
+   * Health of a container with a health check; absent without one. Reset to "starting" at each start, kept
+   * (last status and log) after it stops.
+   */
+  health: Health | undefined;
 }
 
 export interface NetworkAttachment {
@@ -1371,6 +1432,7 @@ function createBaseContainerConfig(): ContainerConfig {
     exposedPorts: [],
     stdinOnce: false,
     volumes: [],
+    healthcheck: undefined,
   };
 }
 
@@ -1423,6 +1485,9 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     }
     for (const v of message.volumes) {
       writer.uint32(130).string(v!);
+    }
+    if (message.healthcheck !== undefined) {
+      Healthcheck.encode(message.healthcheck, writer.uint32(242).fork()).join();
     }
     return writer;
   },
@@ -1571,6 +1636,14 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
             message.volumes.push(reader.string());
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.healthcheck = Healthcheck.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1646,6 +1719,7 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
       volumes: globalThis.Array.isArray(object?.volumes)
         ? object.volumes.map((e: any) => globalThis.String(e))
         : [],
+      healthcheck: isSet(object.healthcheck) ? Healthcheck.fromJSON(object.healthcheck) : undefined,
     };
   },
 
@@ -1705,6 +1779,9 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     if (message.volumes?.length) {
       obj.volumes = message.volumes;
     }
+    if (message.healthcheck !== undefined) {
+      obj.healthcheck = Healthcheck.toJSON(message.healthcheck);
+    }
     return obj;
   },
 
@@ -1737,6 +1814,9 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     message.exposedPorts = object.exposedPorts?.map((e) => e) || [];
     message.stdinOnce = object.stdinOnce ?? false;
     message.volumes = object.volumes?.map((e) => e) || [];
+    message.healthcheck = (object.healthcheck !== undefined && object.healthcheck !== null)
+      ? Healthcheck.fromPartial(object.healthcheck)
+      : undefined;
     return message;
   },
 };
@@ -1822,6 +1902,389 @@ export const ContainerConfig_LabelsEntry: MessageFns<ContainerConfig_LabelsEntry
     const message = createBaseContainerConfig_LabelsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseHealthcheck(): Healthcheck {
+  return { test: [], interval: 0, timeout: 0, startPeriod: 0, startInterval: 0, retries: 0 };
+}
+
+export const Healthcheck: MessageFns<Healthcheck> = {
+  encode(message: Healthcheck, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.test) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.interval !== 0) {
+      writer.uint32(16).int64(message.interval);
+    }
+    if (message.timeout !== 0) {
+      writer.uint32(24).int64(message.timeout);
+    }
+    if (message.startPeriod !== 0) {
+      writer.uint32(32).int64(message.startPeriod);
+    }
+    if (message.startInterval !== 0) {
+      writer.uint32(40).int64(message.startInterval);
+    }
+    if (message.retries !== 0) {
+      writer.uint32(48).int32(message.retries);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Healthcheck {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHealthcheck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.test.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.interval = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.timeout = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.startPeriod = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.startInterval = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.retries = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Healthcheck {
+    return {
+      test: globalThis.Array.isArray(object?.test) ? object.test.map((e: any) => globalThis.String(e)) : [],
+      interval: isSet(object.interval) ? globalThis.Number(object.interval) : 0,
+      timeout: isSet(object.timeout) ? globalThis.Number(object.timeout) : 0,
+      startPeriod: isSet(object.startPeriod)
+        ? globalThis.Number(object.startPeriod)
+        : isSet(object.start_period)
+        ? globalThis.Number(object.start_period)
+        : 0,
+      startInterval: isSet(object.startInterval)
+        ? globalThis.Number(object.startInterval)
+        : isSet(object.start_interval)
+        ? globalThis.Number(object.start_interval)
+        : 0,
+      retries: isSet(object.retries) ? globalThis.Number(object.retries) : 0,
+    };
+  },
+
+  toJSON(message: Healthcheck): unknown {
+    const obj: any = {};
+    if (message.test?.length) {
+      obj.test = message.test;
+    }
+    if (message.interval !== 0) {
+      obj.interval = Math.round(message.interval);
+    }
+    if (message.timeout !== 0) {
+      obj.timeout = Math.round(message.timeout);
+    }
+    if (message.startPeriod !== 0) {
+      obj.startPeriod = Math.round(message.startPeriod);
+    }
+    if (message.startInterval !== 0) {
+      obj.startInterval = Math.round(message.startInterval);
+    }
+    if (message.retries !== 0) {
+      obj.retries = Math.round(message.retries);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Healthcheck>): Healthcheck {
+    return Healthcheck.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Healthcheck>): Healthcheck {
+    const message = createBaseHealthcheck();
+    message.test = object.test?.map((e) => e) || [];
+    message.interval = object.interval ?? 0;
+    message.timeout = object.timeout ?? 0;
+    message.startPeriod = object.startPeriod ?? 0;
+    message.startInterval = object.startInterval ?? 0;
+    message.retries = object.retries ?? 0;
+    return message;
+  },
+};
+
+function createBaseHealth(): Health {
+  return { status: "", failingStreak: 0, log: [] };
+}
+
+export const Health: MessageFns<Health> = {
+  encode(message: Health, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== "") {
+      writer.uint32(10).string(message.status);
+    }
+    if (message.failingStreak !== 0) {
+      writer.uint32(16).int32(message.failingStreak);
+    }
+    for (const v of message.log) {
+      HealthLog.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Health {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHealth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.failingStreak = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.log.push(HealthLog.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Health {
+    return {
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      failingStreak: isSet(object.failingStreak)
+        ? globalThis.Number(object.failingStreak)
+        : isSet(object.failing_streak)
+        ? globalThis.Number(object.failing_streak)
+        : 0,
+      log: globalThis.Array.isArray(object?.log) ? object.log.map((e: any) => HealthLog.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: Health): unknown {
+    const obj: any = {};
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.failingStreak !== 0) {
+      obj.failingStreak = Math.round(message.failingStreak);
+    }
+    if (message.log?.length) {
+      obj.log = message.log.map((e) => HealthLog.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Health>): Health {
+    return Health.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Health>): Health {
+    const message = createBaseHealth();
+    message.status = object.status ?? "";
+    message.failingStreak = object.failingStreak ?? 0;
+    message.log = object.log?.map((e) => HealthLog.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseHealthLog(): HealthLog {
+  return { start: undefined, end: undefined, exitCode: 0, output: "" };
+}
+
+export const HealthLog: MessageFns<HealthLog> = {
+  encode(message: HealthLog, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.start !== undefined) {
+      Timestamp.encode(toTimestamp(message.start), writer.uint32(10).fork()).join();
+    }
+    if (message.end !== undefined) {
+      Timestamp.encode(toTimestamp(message.end), writer.uint32(18).fork()).join();
+    }
+    if (message.exitCode !== 0) {
+      writer.uint32(24).int32(message.exitCode);
+    }
+    if (message.output !== "") {
+      writer.uint32(34).string(message.output);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HealthLog {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHealthLog();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.start = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.end = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.exitCode = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.output = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HealthLog {
+    return {
+      start: isSet(object.start) ? fromJsonTimestamp(object.start) : undefined,
+      end: isSet(object.end) ? fromJsonTimestamp(object.end) : undefined,
+      exitCode: isSet(object.exitCode)
+        ? globalThis.Number(object.exitCode)
+        : isSet(object.exit_code)
+        ? globalThis.Number(object.exit_code)
+        : 0,
+      output: isSet(object.output) ? globalThis.String(object.output) : "",
+    };
+  },
+
+  toJSON(message: HealthLog): unknown {
+    const obj: any = {};
+    if (message.start !== undefined) {
+      obj.start = message.start.toISOString();
+    }
+    if (message.end !== undefined) {
+      obj.end = message.end.toISOString();
+    }
+    if (message.exitCode !== 0) {
+      obj.exitCode = Math.round(message.exitCode);
+    }
+    if (message.output !== "") {
+      obj.output = message.output;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HealthLog>): HealthLog {
+    return HealthLog.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HealthLog>): HealthLog {
+    const message = createBaseHealthLog();
+    message.start = object.start ?? undefined;
+    message.end = object.end ?? undefined;
+    message.exitCode = object.exitCode ?? 0;
+    message.output = object.output ?? "";
     return message;
   },
 };
@@ -2958,6 +3421,7 @@ function createBaseContainerState(): ContainerState {
     finishedAt: undefined,
     restartCount: 0,
     conmonPid: 0,
+    health: undefined,
   };
 }
 
@@ -2989,6 +3453,9 @@ export const ContainerState: MessageFns<ContainerState> = {
     }
     if (message.conmonPid !== 0) {
       writer.uint32(72).int32(message.conmonPid);
+    }
+    if (message.health !== undefined) {
+      Health.encode(message.health, writer.uint32(162).fork()).join();
     }
     return writer;
   },
@@ -3078,6 +3545,14 @@ export const ContainerState: MessageFns<ContainerState> = {
             message.conmonPid = reader.int32();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.health = Health.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3125,6 +3600,7 @@ export const ContainerState: MessageFns<ContainerState> = {
         : isSet(object.conmon_pid)
         ? globalThis.Number(object.conmon_pid)
         : 0,
+      health: isSet(object.health) ? Health.fromJSON(object.health) : undefined,
     };
   },
 
@@ -3157,6 +3633,9 @@ export const ContainerState: MessageFns<ContainerState> = {
     if (message.conmonPid !== 0) {
       obj.conmonPid = Math.round(message.conmonPid);
     }
+    if (message.health !== undefined) {
+      obj.health = Health.toJSON(message.health);
+    }
     return obj;
   },
 
@@ -3174,6 +3653,9 @@ export const ContainerState: MessageFns<ContainerState> = {
     message.finishedAt = object.finishedAt ?? undefined;
     message.restartCount = object.restartCount ?? 0;
     message.conmonPid = object.conmonPid ?? 0;
+    message.health = (object.health !== undefined && object.health !== null)
+      ? Health.fromPartial(object.health)
+      : undefined;
     return message;
   },
 };
