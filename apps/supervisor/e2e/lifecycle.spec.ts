@@ -105,7 +105,7 @@ describe('bad input changes nothing', () => {
     await expect(h.mgr.create(h.req(['true'], {}, {}, 'taken'))).rejects.toBeInstanceOf(NameInUseError);
     await expect(h.mgr.create(h.req(['true'], {}, {}, '-bad'))).rejects.toBeInstanceOf(InvalidNameError);
     await expect(h.mgr.create(h.req(['true'], {}, { volumes: [containersV1.VolumeMount.fromPartial({ source: '/does/not/exist', destination: '/x' })] }))).rejects.toBeInstanceOf(VolumeSourceMissingError);
-    await expect(h.mgr.create(h.req(['true'], {}, { resources: { memory: 1024 * 1024, memorySwap: 0, cpuShares: 0, nanoCpus: 0, pidsLimit: 0 } }))).rejects.toBeInstanceOf(MemoryTooLowError);
+    await expect(h.mgr.create(h.req(['true'], {}, { resources: containersV1.Resources.fromPartial({ memory: 1024 * 1024, memorySwap: 0, cpuShares: 0, nanoCpus: 0, pidsLimit: 0 }) }))).rejects.toBeInstanceOf(MemoryTooLowError);
     expect(h.mgr.list(true).map((c) => c.name)).toEqual(['taken']);
     expect(fs.readdirSync(h.mgr.layout.containersDir)).toHaveLength(1);
   });

@@ -1,9 +1,11 @@
 // docker's --cap-add/--cap-drop, --privileged, --ulimit, --sysctl, --shm-size, --dns* and --add-host, seen
 // from inside real containers (crun under conmon, busybox).
 import * as fs from 'node:fs';
-import type { containersV1 } from '@berth/api';
+import * as os from 'node:os';
+import { containersV1 } from '@berth/api';
 import { InvalidConfigError } from '../src/errors';
-import { logLines, makeHarness, type Harness } from './harness';
+import { NamespaceTargetNotRunningError } from '../src/oci/namespaces';
+import { logLines, makeHarness, until, type Harness } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -89,6 +91,49 @@ describe('resolv.conf and hosts', () => {
   });
 });
 
+describe('devices, namespaces, groups, OOM settings', () => {
+  it('--device HOST:CTR:r makes the node, open for reading only (the device cgroup refuses writes)', async () => {
+    // /dev/fuse (10:229) is not among docker's default device rules, unlike /dev/null.
+    const script = 'test -c /dev/myfuse && echo node; (exec 3</dev/myfuse) && echo read-open; (exec 3>/dev/myfuse) 2>/dev/null || echo write-refused';
+    expect(await output(script, { devices: [{ pathOnHost: '/dev/fuse', pathInContainer: '/dev/myfuse', cgroupPermissions: 'r' }] })).toEqual(['node', 'read-open', 'write-refused']);
+    expect(await output('test -e /dev/fuse || echo absent')).toEqual(['absent']);
+  });
+
+  it('--pid host sees the host\'s PID 1; --uts host its name', async () => {
+    const lines = await output('cat /proc/1/comm; hostname', { pidMode: 'host', utsMode: 'host' });
+    expect(lines).toEqual([fs.readFileSync('/proc/1/comm', 'utf8').trim(), os.hostname()]);
+  });
+
+  it('--pid and --ipc container:NAME join a running container\'s namespaces', async () => {
+    const a = await h.mgr.create(h.req(['sleep', '1000'], {}, {}, 'ns-owner'));
+    await h.mgr.start(a.id);
+    const pid = h.mgr.get(a.id).state!.pid;
+    const lines = await output('cat /proc/1/comm; readlink /proc/self/ns/ipc', { pidMode: 'container:ns-owner', ipcMode: `container:${a.id.slice(0, 12)}` });
+    expect(lines).toEqual(['sleep', fs.readlinkSync(`/proc/${pid}/ns/ipc`)]);
+  });
+
+  it('joining a container that is not running fails the start with FAILED_PRECONDITION and leaves nothing', async () => {
+    const a = await h.mgr.create(h.req(['sleep', '1000'], {}, {}, 'stopped-owner'));
+    const b = await h.mgr.create(h.req(['true'], {}, { pidMode: 'container:stopped-owner' }));
+    const err = await h.mgr.start(b.id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NamespaceTargetNotRunningError);
+    expect((err as Error).message).toBe('cannot join the pid namespace of container stopped-owner: it is not running');
+    expect(h.mgr.get(b.id).state!.status).toBe('created');
+    expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(h.mgr.paths(b.id).rootfs);
+    expect(h.mgr.get(a.id).state!.status).toBe('created');
+  });
+
+  it('--group-add by name and number; --oom-score-adj; --oom-kill-disable', async () => {
+    const c = await h.mgr.create(h.req(['sh', '-c', 'id -G; cat /proc/self/oom_score_adj; sleep 1000'], { user: 'nobody' }, {
+      groupAdd: ['daemon', '4242'], oomScoreAdj: 500, oomKillDisable: true, resources: containersV1.Resources.fromPartial({ memory: 64 << 20 }),
+    }));
+    await h.mgr.start(c.id);
+    await until(() => logLines(c.logPath).length >= 2, 5000, 'output');
+    expect(logLines(c.logPath).map((l) => l.text)).toEqual(['65534 1 4242', '500']);
+    expect(fs.readFileSync(`/sys/fs/cgroup/memory/berth/${c.id}/memory.oom_control`, 'utf8')).toMatch(/^oom_kill_disable 1$/m);
+  });
+});
+
 describe('bad values are refused at create, and nothing is made', () => {
   it.each([
     [{ capAdd: ['CAP_FLY'] }, /unknown capability "CAP_FLY"/],
@@ -97,6 +142,15 @@ describe('bad values are refused at create, and nothing is made', () => {
     [{ extraHosts: ['db'] }, /invalid extra host "db"/],
     [{ dns: ['resolver.example'] }, /invalid DNS server/],
     [{ shmSize: -5 }, /negative/],
+    [{ devices: [{ pathOnHost: '/dev/nope', pathInContainer: '', cgroupPermissions: '' }] }, /adding custom device "\/dev\/nope": no such file/],
+    [{ devices: [{ pathOnHost: '/etc/hostname', pathInContainer: '', cgroupPermissions: '' }] }, /not a device node/],
+    [{ devices: [{ pathOnHost: '/dev/null', pathInContainer: '', cgroupPermissions: 'rx' }] }, /invalid device permissions "rx"/],
+    [{ pidMode: 'sideways' }, /invalid --pid "sideways"/],
+    [{ utsMode: 'container:x' }, /invalid --uts/],
+    [{ oomScoreAdj: 1001 }, /outside -1000..1000/],
+    [{ resources: containersV1.Resources.fromPartial({ cpusetCpus: '0-99' }) }, /CPU .*99 not available/],
+    [{ resources: containersV1.Resources.fromPartial({ cpusetCpus: 'a' }) }, /invalid cpuset-cpus "a"/],
+    [{ resources: containersV1.Resources.fromPartial({ memory: 8 << 20, memoryReservation: 16 << 20 }) }, /reservation .* is above the memory limit/],
   ] as [Partial<containersV1.HostConfig>, RegExp][])('%j', async (hc, message) => {
     const err = await h.mgr.create(h.req(['true'], {}, hc)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidConfigError);

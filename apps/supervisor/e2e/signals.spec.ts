@@ -1,5 +1,6 @@
 // Stop/kill semantics with and without an init, pause/resume, cgroup limits, OOM, zombie reaping.
 import * as fs from 'node:fs';
+import { containersV1 } from '@berth/api';
 import { makeHarness, logLines, until, type Harness } from './harness';
 import { NotPausedError } from '../src/errors';
 
@@ -115,9 +116,9 @@ describe('kill, pause, resume', () => {
 });
 
 describe('cgroups', () => {
-  it('sets cpu shares, quota, memory and pids limits', async () => {
+  it('sets cpu shares, quota, cpuset, memory, reservation and pids limits', async () => {
     const c = await h.mgr.create(h.req(['sleep', '1000'], {}, {
-      resources: { cpuShares: 256, nanoCpus: 1_500_000_000, memory: 64 * 1024 * 1024, memorySwap: 0, pidsLimit: 50 },
+      resources: containersV1.Resources.fromPartial({ cpuShares: 256, nanoCpus: 1_500_000_000, memory: 64 * 1024 * 1024, memorySwap: 0, pidsLimit: 50, cpusetCpus: '0', memoryReservation: 32 * 1024 * 1024 }),
     }));
     await h.mgr.start(c.id);
     expect(cg('cpu', c.id, 'cpu.shares')).toBe('256');
@@ -125,12 +126,15 @@ describe('cgroups', () => {
     expect(cg('cpu', c.id, 'cpu.cfs_period_us')).toBe('100000');
     expect(cg('memory', c.id, 'memory.limit_in_bytes')).toBe(String(64 * 1024 * 1024));
     expect(cg('pids', c.id, 'pids.max')).toBe('50');
-    await h.mgr.update(c.id, { cpuShares: 512, nanoCpus: 0, memory: 96 * 1024 * 1024, memorySwap: 0, pidsLimit: 0 }, undefined);
+    expect(cg('cpuset', c.id, 'cpuset.cpus')).toBe('0');
+    expect(cg('memory', c.id, 'memory.soft_limit_in_bytes')).toBe(String(32 * 1024 * 1024));
+    await h.mgr.update(c.id, containersV1.Resources.fromPartial({ cpuShares: 512, nanoCpus: 0, memory: 96 * 1024 * 1024, memorySwap: 0, pidsLimit: 0, cpusetCpus: '0-1' }), undefined);
     expect(cg('cpu', c.id, 'cpu.shares')).toBe('512');
+    expect(cg('cpuset', c.id, 'cpuset.cpus')).toBe('0-1');
     expect(cg('memory', c.id, 'memory.limit_in_bytes')).toBe(String(96 * 1024 * 1024));
     expect(h.mgr.get(c.id).hostConfig!.resources!.pidsLimit).toBe(50);
     // A limit the runtime refuses changes nothing in the record.
-    await expect(h.mgr.update(c.id, { cpuShares: 1, nanoCpus: 0, memory: 0, memorySwap: 0, pidsLimit: 0 }, undefined)).rejects.toThrow(/cpu-shares 1 is below/);
+    await expect(h.mgr.update(c.id, containersV1.Resources.fromPartial({ cpuShares: 1, nanoCpus: 0, memory: 0, memorySwap: 0, pidsLimit: 0 }), undefined)).rejects.toThrow(/cpu-shares 1 is below/);
     expect(h.mgr.get(c.id).hostConfig!.resources!.cpuShares).toBe(512);
     await h.mgr.kill(c.id);
     await h.mgr.wait(c.id);
@@ -139,7 +143,7 @@ describe('cgroups', () => {
 
   it('reports an OOM kill: exit 137, OOMKilled, oom event before die', async () => {
     const c = await h.mgr.create(h.req(['sh', '-c', 'tail /dev/zero'], {}, {
-      resources: { cpuShares: 0, nanoCpus: 0, memory: 16 * 1024 * 1024, memorySwap: 16 * 1024 * 1024, pidsLimit: 0 },
+      resources: containersV1.Resources.fromPartial({ cpuShares: 0, nanoCpus: 0, memory: 16 * 1024 * 1024, memorySwap: 16 * 1024 * 1024, pidsLimit: 0 }),
     }));
     await h.mgr.start(c.id);
     expect(await h.mgr.wait(c.id)).toBe(137);

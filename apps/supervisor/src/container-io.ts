@@ -8,7 +8,7 @@ import { connectAttach, writeResize, type AttachConnection, type AttachHandlers 
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './io/detach-keys';
 import { startDirectExec, startExec, ExecStartFailure, type ExecSession } from './io/exec';
 import { readLog, type LogLine } from './io/k8s-log';
-import { resolveUser } from './oci/spec';
+import { resolveUser } from './oci/user';
 
 export interface AttachOptions {
   stdin: boolean;

@@ -3,7 +3,7 @@
 // a per-id mutex; running, exits and re-adoption are ContainerRunner's (container-runner.ts).
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
-import type { containersV1 } from '@berth/api';
+import { containersV1 } from '@berth/api';
 import { AmbiguousContainerRefError, ContainerNotFoundError, IdInUseError, InvalidConfigError, InvalidWaitConditionError,
   NameInUseError, NotPausedError, NotRunningError, PausedError, RunningDeleteError, RuntimeError, UpdateRefusedError, VolumeSourceMissingError } from './errors';
 import { removeCgroups } from './cgroup-cleanup';
@@ -228,11 +228,8 @@ export class ContainerManager implements RunnerHost {
   update(ref: string, resources: containersV1.Resources | undefined, policy: containersV1.RestartPolicy | undefined): Promise<containersV1.Container> {
     return this.locked(ref, async (e) => {
       const hc = structuredClone(e.s.ctr.hostConfig!);
-      const cur = hc.resources ?? { cpuShares: 0, nanoCpus: 0, memory: 0, memorySwap: 0, pidsLimit: 0 };
-      if (resources) {
-        for (const k of ['cpuShares', 'nanoCpus', 'memory', 'memorySwap', 'pidsLimit'] as const) if (resources[k]) cur[k] = resources[k];
-        hc.resources = cur;
-      }
+      // Zero (or empty) fields keep the current value.
+      if (resources) hc.resources = { ...containersV1.Resources.fromPartial(hc.resources ?? {}), ...Object.fromEntries(Object.entries(resources).filter(([, v]) => v)) };
       if (policy) hc.restartPolicy = policy;
       validateConfig(e.s.ctr.config!, hc);
       if (resources && ACTIVE.has(e.s.ctr.state!.status)) {

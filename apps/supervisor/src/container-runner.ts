@@ -16,7 +16,7 @@ import { checkExit, handleExit, type ExitContext } from './exit-handling';
 import { ExitWatcher } from './exit-watcher';
 import type { ContainerPaths } from './layout';
 import type { NetworkSetup } from './network/network-provider';
-import type { resolveUser } from './oci/spec';
+import type { resolveUser } from './oci/user';
 import { portRequests } from './port-requests';
 import { readopt } from './readopt';
 import { mountRootfs } from './runtime/mounts';

@@ -81,6 +81,8 @@ export interface RunnerHost {
   save(e: Entry): void;
   publish(topic: string, e: Entry, extra?: EventExtra): void;
   runtimeOf(e: Entry): OciRuntime;
+  /** Full id of a container by id, name or unique prefix; throws the manager's not-found/ambiguous errors. */
+  resolve(ref: string): string;
   /** `removeVolumes`: also its anonymous volumes (docker rm -v, --rm). */
   remove(ref: string, force?: boolean, removeVolumes?: boolean): Promise<void>;
 }

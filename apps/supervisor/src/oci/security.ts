@@ -1,5 +1,6 @@
-// What docker's --cap-add/--cap-drop, --privileged, --ulimit, --sysctl and --shm-size make of a container's
-// OCI spec, and the checks that refuse a bad value at create time rather than at start in the runtime.
+// What docker's --cap-add/--cap-drop, --privileged, --device, --ulimit, --sysctl, --shm-size and --cpuset-*
+// make of a container's OCI spec, and the checks that refuse a bad value at create time rather than at start
+// in the runtime.
 import type { containersV1 } from '@berth/api';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -185,20 +186,27 @@ export function hostDevices(root = '/dev'): HostDevice[] {
       }
       if (!d.isCharacterDevice() && !d.isBlockDevice()) continue;
       if (dir === root && d.name === 'console') continue;
-      let st: fs.BigIntStats;
-      try {
-        st = fs.lstatSync(p, { bigint: true });
-      } catch {
-        continue;
-      }
-      // glibc's major()/minor() of a dev_t.
-      const major = Number(((st.rdev >> 8n) & 0xfffn) | ((st.rdev >> 32n) & ~0xfffn));
-      const minor = Number((st.rdev & 0xffn) | ((st.rdev >> 12n) & ~0xffn));
-      out.push({ path: p, type: d.isCharacterDevice() ? 'c' : 'b', major, minor, fileMode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid) });
+      const dev = deviceAt(p, false);
+      if (dev) out.push(dev);
     }
   };
   walk(root);
   return out;
+}
+
+/** The device node at `p` (a link to one too, when `follow`), or undefined when it is none. */
+function deviceAt(p: string, follow: boolean): HostDevice | undefined {
+  let st: fs.BigIntStats;
+  try {
+    st = follow ? fs.statSync(p, { bigint: true }) : fs.lstatSync(p, { bigint: true });
+  } catch {
+    return undefined;
+  }
+  if (!st.isCharacterDevice() && !st.isBlockDevice()) return undefined;
+  // glibc's major()/minor() of a dev_t.
+  const major = Number(((st.rdev >> 8n) & 0xfffn) | ((st.rdev >> 32n) & ~0xfffn));
+  const minor = Number((st.rdev & 0xffn) | ((st.rdev >> 12n) & ~0xffn));
+  return { path: p, type: st.isCharacterDevice() ? 'c' : 'b', major, minor, fileMode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid) };
 }
 
 /** config.json text: JSON, with bigint values (RLIM_INFINITY) written as the integers they are. */
@@ -206,4 +214,87 @@ export function specJson(spec: unknown): string {
   const marker = `__bigint_${randomUUID().replace(/-/g, '')}_`;
   const text = JSON.stringify(spec, (_k, v: unknown) => (typeof v === 'bigint' ? `${marker}${v.toString()}` : v), 2);
   return text.replace(new RegExp(`"${marker}(\\d+)"`, 'g'), '$1');
+}
+
+export interface DeviceRule {
+  allow: boolean;
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  access: string;
+}
+
+/**
+ * docker --device: each host device (or every device under a host directory) made at its path in the
+ * container, with a device cgroup rule for the access asked ("rwm" by default).
+ */
+export function customDevices(mappings: containersV1.DeviceMapping[]): { devices: HostDevice[]; rules: DeviceRule[] } {
+  const devices: HostDevice[] = [];
+  const rules: DeviceRule[] = [];
+  for (const m of mappings) {
+    const access = m.cgroupPermissions || 'rwm';
+    if (!/^[rwm]{1,3}$/.test(access) || new Set(access).size !== access.length) {
+      throw new InvalidConfigError(`invalid device permissions "${m.cgroupPermissions}" for ${m.pathOnHost}: use a combination of r, w and m`);
+    }
+    if (!m.pathOnHost.startsWith('/')) throw new InvalidConfigError(`device "${m.pathOnHost}" is not an absolute host path`);
+    const inContainer = m.pathInContainer || m.pathOnHost;
+    if (!inContainer.startsWith('/')) throw new InvalidConfigError(`device destination "${inContainer}" is not an absolute path`);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(m.pathOnHost);
+    } catch (err) {
+      throw new InvalidConfigError(`error gathering device information while adding custom device "${m.pathOnHost}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+    }
+    let found: HostDevice[];
+    if (st.isDirectory()) {
+      found = hostDevices(m.pathOnHost).map((d) => ({ ...d, path: path.join(inContainer, path.relative(m.pathOnHost, d.path)) }));
+    } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+      found = [{ ...deviceAt(m.pathOnHost, true)!, path: inContainer }];
+    } else {
+      throw new InvalidConfigError(`error gathering device information while adding custom device "${m.pathOnHost}": not a device node`);
+    }
+    for (const d of found) {
+      devices.push(d);
+      rules.push({ allow: true, type: d.type, major: d.major, minor: d.minor, access });
+    }
+  }
+  return { devices, rules };
+}
+
+/** "0-1", "0,2-3": the CPU or memory node list syntax of cpuset. */
+function parseCpuList(list: string): number[] {
+  const out: number[] = [];
+  for (const part of list.trim().split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) return [];
+    const [a, b] = [Number(m[1]), Number(m[2] ?? m[1])];
+    for (let i = a; i <= b; i++) out.push(i);
+  }
+  return out;
+}
+
+function onlineList(file: string): number[] {
+  try {
+    return parseCpuList(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return [0];
+  }
+}
+
+/** docker --cpuset-cpus/--cpuset-mems: valid syntax, and only CPUs and nodes this host has online. */
+export function validateCpuset(r: containersV1.Resources): void {
+  const check = (value: string, flag: string, file: string, what: string) => {
+    if (!value) return;
+    const want = parseCpuList(value);
+    if (!want.length) throw new InvalidConfigError(`invalid ${flag} "${value}": use a list like 0-2 or 0,3`);
+    const online = onlineList(file);
+    const missing = want.filter((c) => !online.includes(c));
+    if (missing.length) throw new InvalidConfigError(`${flag} "${value}": ${what} ${missing.join(',')} not available (this host has ${online.join(',')})`);
+  };
+  check(r.cpusetCpus, 'cpuset-cpus', '/sys/devices/system/cpu/online', 'CPU');
+  check(r.cpusetMems, 'cpuset-mems', '/sys/devices/system/node/online', 'memory node');
+  if (r.memoryReservation < 0) throw new InvalidConfigError(`memory reservation ${r.memoryReservation} is negative`);
+  if (r.memory > 0 && r.memoryReservation > r.memory) {
+    throw new InvalidConfigError(`memory reservation ${r.memoryReservation} is above the memory limit ${r.memory}`);
+  }
 }

@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { containersV1 } from '@berth/api';
 import { InvalidConfigError, MemoryTooLowError } from '../errors';
-import { buildSpec, linuxResources, memorySettings, processArgs, resolveUser, validateConfig, type SpecInputs } from './spec';
+import { buildSpec, linuxResources, memorySettings, processArgs, validateConfig, type SpecInputs } from './spec';
+import { resolveUser } from './user';
 
 const cfg = (p: Partial<containersV1.ContainerConfig>) => containersV1.ContainerConfig.fromPartial(p);
 const hc = (p: Partial<containersV1.HostConfig>) => containersV1.HostConfig.fromPartial(p);
@@ -42,6 +43,10 @@ describe('OCI spec', () => {
     expect(linuxResources(res({ cpuShares: 256, nanoCpus: 500_000_000, pidsLimit: 10 }))).toEqual({
       cpu: { shares: 256, period: 100000, quota: 50000 }, pids: { limit: 10 },
     });
+    expect(linuxResources(res({ cpusetCpus: '0', cpusetMems: '0', memoryReservation: 1 << 20 }))).toEqual({
+      cpu: { cpus: '0', mems: '0' }, memory: { reservation: 1 << 20 },
+    });
+    expect(linuxResources(res({ memory: 64 << 20, memoryReservation: 1 << 20 }))).toEqual({ memory: { limit: 64 << 20, swap: 128 << 20, reservation: 1 << 20 } });
   });
 
   it('refuses configs that would only fail later', () => {

@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { InvalidConfigError, MemoryTooLowError } from '../errors';
 import { ociMounts, validateMounts } from '../volumes/container-mounts';
-import { capabilitySet, hostDevices, rlimits, shmSizeOption, sysctlSpec, validateSysctls, validateUlimits } from './security';
+import { validateNamespaceModes, type NamespaceChoice } from './namespaces';
+import { capabilitySet, customDevices, hostDevices, rlimits, shmSizeOption, sysctlSpec, validateCpuset, validateSysctls, validateUlimits } from './security';
 
 export { specJson } from './security';
 
@@ -46,6 +47,8 @@ export interface SpecInputs {
   hostLimits: Map<string, number>;
   /** Host path of a named volume's data (Volumes.mountpoint); volume mounts need it. */
   volumeMountpoint?: (name: string) => string;
+  /** --pid/--ipc/--uts as namespaceChoices settled them at start; absent = the container's own. */
+  namespaces?: Record<'pid' | 'ipc' | 'uts', NamespaceChoice>;
 }
 
 /** Entrypoint + cmd, as Docker joins them. */
@@ -88,6 +91,11 @@ export function validateConfig(config: containersV1.ContainerConfig, hostConfig:
   validateSysctls(hostConfig.sysctls, hostConfig.networkMode);
   shmSizeOption(hostConfig.shmSize);
   validateExtraHosts(hostConfig.extraHosts);
+  validateNamespaceModes(hostConfig);
+  if (hostConfig.utsMode === 'host' && config.hostname) throw new InvalidConfigError('conflicting options: a hostname and the host\'s UTS namespace');
+  if (hostConfig.oomScoreAdj < -1000 || hostConfig.oomScoreAdj > 1000) throw new InvalidConfigError(`oom-score-adj ${hostConfig.oomScoreAdj} is outside -1000..1000`);
+  if (hostConfig.resources) validateCpuset(hostConfig.resources);
+  customDevices(hostConfig.devices);
   for (const ns of hostConfig.dns) if (!net.isIP(ns)) throw new InvalidConfigError(`invalid DNS server "${ns}": not an IP address`);
 }
 
@@ -141,6 +149,10 @@ export function linuxResources(r: containersV1.Resources | undefined): Record<st
   }
   if (Object.keys(cpu).length) out.cpu = cpu;
   if (r?.pidsLimit && r.pidsLimit > 0) out.pids = { limit: r.pidsLimit };
+  if (r?.memoryReservation) out.memory = { ...(out.memory as object | undefined), reservation: r.memoryReservation };
+  if (r?.cpusetCpus || r?.cpusetMems) {
+    out.cpu = { ...(out.cpu as object | undefined), ...(r.cpusetCpus ? { cpus: r.cpusetCpus } : {}), ...(r.cpusetMems ? { mems: r.cpusetMems } : {}) };
+  }
   return out;
 }
 
@@ -180,7 +192,14 @@ export function buildSpec(inp: SpecInputs): Record<string, unknown> {
     mounts.push({ destination: INIT_PATH, type: 'bind', source: inp.initBinary, options: ['bind', 'ro'] });
     args = [INIT_PATH, '--', ...args];
   }
-  const namespaces: Record<string, string>[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
+  // --pid/--ipc/--uts: the host's is no entry at all, another container's is joined by path.
+  const ns = inp.namespaces ?? { pid: { host: false }, ipc: { host: false }, uts: { host: false } };
+  const namespaces: Record<string, string>[] = [];
+  for (const type of ['pid', 'ipc', 'uts'] as const) {
+    const c = ns[type];
+    if (!c.host) namespaces.push(c.path ? { type, path: c.path } : { type });
+  }
+  namespaces.push({ type: 'mount' }, { type: 'cgroup' });
   if (inp.netnsPath) namespaces.push({ type: 'network', path: inp.netnsPath });
   else if (inp.newNetns) namespaces.push({ type: 'network' });
   const nofile = clamp('RLIMIT_NOFILE', 1_048_576, inp.hostLimits);
@@ -194,70 +213,27 @@ export function buildSpec(inp: SpecInputs): Record<string, unknown> {
     capabilities: { bounding: caps, effective: caps, permitted: caps },
     rlimits: rlimits(hostConfig.ulimits, nofile),
     noNewPrivileges: hostConfig.noNewPrivileges,
-    oomScoreAdj: 0,
+    oomScoreAdj: hostConfig.oomScoreAdj,
   };
+  const custom = customDevices(hostConfig.devices);
+  const resources = linuxResources(hostConfig.resources);
+  if (hostConfig.oomKillDisable) resources.memory = { ...(resources.memory as object | undefined), disableOOMKiller: true };
   const sysctl = sysctlSpec(hostConfig.sysctls);
   return {
     ociVersion: '1.0.2',
     process,
     root: { path: inp.rootfsPath, readonly: hostConfig.readOnly },
-    hostname: inp.hostname,
+    // The host's UTS namespace keeps the host's name.
+    ...(ns.uts.host ? {} : { hostname: inp.hostname }),
     mounts,
     linux: {
       cgroupsPath: `/berth/${inp.id}`,
       namespaces,
-      resources: { devices: privileged ? [{ allow: true, access: 'rwm' }] : DEVICE_RULES, ...linuxResources(hostConfig.resources) },
+      resources: { devices: privileged ? [{ allow: true, access: 'rwm' }] : [...DEVICE_RULES, ...custom.rules], ...resources },
       // --privileged: the host's devices made in the container's /dev, nothing hidden or read-only.
       ...(privileged ? { devices: hostDevices() } : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
+      ...(!privileged && custom.devices.length ? { devices: custom.devices } : {}),
       ...(sysctl ? { sysctl } : {}),
     },
   };
-}
-
-/**
- * Resolves "uid[:gid]" or "name[:group]" against the rootfs's /etc/passwd and /etc/group, as Docker does;
- * empty means root.
- */
-export function resolveUser(user: string, rootfs: string): ResolvedUser {
-  if (!user) return { uid: 0, gid: 0, additionalGids: [] };
-  const [u, g] = user.split(':', 2) as [string, string | undefined];
-  const passwd = readDb(`${rootfs}/etc/passwd`);
-  const groups = readDb(`${rootfs}/etc/group`);
-  let uid: number;
-  let gid: number | undefined;
-  let userName: string | undefined;
-  if (/^\d+$/.test(u)) {
-    uid = Number(u);
-    const row = passwd.find((r) => r[2] === u);
-    if (row) {
-      gid = Number(row[3]);
-      userName = row[0];
-    }
-  } else {
-    const row = passwd.find((r) => r[0] === u);
-    if (!row) throw new InvalidConfigError(`unable to find user ${u}: no matching entries in passwd file`);
-    uid = Number(row[2]);
-    gid = Number(row[3]);
-    userName = u;
-  }
-  if (g !== undefined && g !== '') {
-    if (/^\d+$/.test(g)) gid = Number(g);
-    else {
-      const row = groups.find((r) => r[0] === g);
-      if (!row) throw new InvalidConfigError(`unable to find group ${g}: no matching entries in group file`);
-      gid = Number(row[2]);
-    }
-  }
-  const additionalGids = userName
-    ? groups.filter((r) => (r[3] ?? '').split(',').includes(userName!)).map((r) => Number(r[2])).filter((n) => n !== gid)
-    : [];
-  return { uid, gid: gid ?? 0, additionalGids };
-}
-
-function readDb(file: string): string[][] {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
-  } catch {
-    return [];
-  }
 }
