@@ -19,6 +19,7 @@ import { buildSpec, linuxResources, readHostHardLimits, specJson, validateConfig
 import { OciRuntime } from './runtime/oci-runtime';
 import { portRequests } from './port-requests';
 import { parseSignal } from './signals';
+import { HealthMonitor, validateHealthcheck } from './health/health-monitor';
 import { ContainerStore, NO_FACTS } from './store/container-store';
 import { mountType, resolveMounts } from './volumes/container-mounts';
 import { VolumeInUseError } from './volumes/errors';
@@ -45,6 +46,7 @@ export class ContainerManager implements RunnerHost {
   readonly mutex = new KeyedMutex();
   readonly changes = new EventEmitter();
   readonly hostLimits = readHostHardLimits();
+  readonly health: HealthMonitor = new HealthMonitor(this);
   closed = false;
   private readonly runner: ContainerRunner;
 
@@ -64,6 +66,7 @@ export class ContainerManager implements RunnerHost {
   static async open(opts: ContainerManagerOptions): Promise<ContainerManager> {
     const m = new ContainerManager(opts);
     await m.runner.readopt();
+    m.health.resumeRunning();
     return m;
   }
 
@@ -128,6 +131,7 @@ export class ContainerManager implements RunnerHost {
 
   publish(topic: string, e: Entry, extra: EventExtra = {}): void {
     publishContainerEvent(this.opts.events, topic, e.s.ctr, extra);
+    this.health.onEvent(topic, e);
   }
 
   /** Runs fn under the container's lock, resolving the reference inside it. */
@@ -153,6 +157,7 @@ export class ContainerManager implements RunnerHost {
       const owner = this.nameOwner(name);
       if (owner) throw new NameInUseError(name, owner);
       validateConfig(req.config, req.hostConfig);
+      validateHealthcheck(req.config.healthcheck);
       portRequests(req.config, req.hostConfig);
       if (req.rootfs.length === 0) throw new InvalidConfigError('no rootfs mounts given: prepare a snapshot first');
       for (const v of req.hostConfig.volumes) if (mountType(v) === 'bind' && !fs.existsSync(v.source)) throw new VolumeSourceMissingError(v.source);
@@ -167,7 +172,7 @@ export class ContainerManager implements RunnerHost {
         createdAt: new Date(),
         config,
         hostConfig: { ...req.hostConfig, volumes: mounts },
-        state: { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: undefined, finishedAt: undefined, restartCount: 0, conmonPid: 0 },
+        state: { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: undefined, finishedAt: undefined, restartCount: 0, conmonPid: 0, health: undefined },
         rootfs: req.rootfs,
         snapshotKey: req.snapshotKey ?? '',
         stateDir: p.dir,
@@ -420,6 +425,7 @@ export class ContainerManager implements RunnerHost {
   /** Stops watching and closes the store; containers keep running under their conmon. */
   async close(): Promise<void> {
     this.closed = true;
+    await this.health.close();
     this.runner.close();
     for (const e of this.entries.values()) if (e.restartTimer) clearTimeout(e.restartTimer);
     await Promise.all([...this.entries.values()].map((e) => e.cleanup));
