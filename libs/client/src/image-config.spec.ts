@@ -50,3 +50,31 @@ it("keeps the image's VOLUME paths, adding the caller's", () => {
   expect(mergeImageConfig('x', 'sha256:1', withVolumes, { volumes: ['/data', '/more'] }).volumes).toEqual(['/data', '/logs', '/more']);
   expect(mergeImageConfig('x', 'sha256:1', img({ Cmd: ['sh'] }), {}).volumes).toEqual([]);
 });
+
+describe("the image's HEALTHCHECK merged with --health-* (docker's rules)", () => {
+  const S = 1_000_000_000;
+  const withCheck = img({ Cmd: ['sh'], Healthcheck: { Test: ['CMD-SHELL', 'wget -q localhost'], Interval: 10 * S, Retries: 5 } });
+
+  it("keeps the image's check when no flag is given, and has none when neither has one", () => {
+    expect(mergeImageConfig('x', 'sha256:1', withCheck, {}).healthcheck).toEqual({
+      test: ['CMD-SHELL', 'wget -q localhost'], interval: 10 * S, timeout: 0, startPeriod: 0, startInterval: 0, retries: 5,
+    });
+    expect(mergeImageConfig('x', 'sha256:1', img({ Cmd: ['sh'] }), {}).healthcheck).toBeUndefined();
+  });
+
+  it('replaces the fields the flags give, one by one', () => {
+    expect(mergeImageConfig('x', 'sha256:1', withCheck, { healthcheck: { interval: 2 * S, timeout: S } }).healthcheck).toEqual({
+      test: ['CMD-SHELL', 'wget -q localhost'], interval: 2 * S, timeout: S, startPeriod: 0, startInterval: 0, retries: 5,
+    });
+    expect(mergeImageConfig('x', 'sha256:1', withCheck, { healthcheck: { test: ['CMD-SHELL', 'true'], retries: 1 } }).healthcheck).toEqual({
+      test: ['CMD-SHELL', 'true'], interval: 10 * S, timeout: 0, startPeriod: 0, startInterval: 0, retries: 1,
+    });
+  });
+
+  it('--no-healthcheck (test NONE) disables the image check; flags alone make a check on an image without one', () => {
+    expect(mergeImageConfig('x', 'sha256:1', withCheck, { healthcheck: { test: ['NONE'] } }).healthcheck!.test).toEqual(['NONE']);
+    expect(mergeImageConfig('x', 'sha256:1', img({ Cmd: ['sh'] }), { healthcheck: { test: ['CMD', 'true'], startPeriod: 3 * S } }).healthcheck).toEqual({
+      test: ['CMD', 'true'], interval: 0, timeout: 0, startPeriod: 3 * S, startInterval: 0, retries: 0,
+    });
+  });
+});

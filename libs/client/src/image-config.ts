@@ -1,7 +1,7 @@
 // Docker's rules for merging an image's config into a container's: the supervisor takes the config already
 // merged (CreateContainerRequest.config), so the SDK does it, as dockerd does before it creates a container.
 import type { containersV1 } from '@berth/api';
-import type { ImageConfig, ImageConfigExecution } from '@berth/oci';
+import type { ImageConfig, ImageConfigExecution, ImageHealthcheck } from '@berth/oci';
 import { BadImageConfigError, NoCommandError } from './errors';
 
 /** What the user asked for; undefined means "not given" (the image's value applies). */
@@ -23,6 +23,11 @@ export interface ContainerOverrides {
   exposedPorts?: string[];
   /** More volume paths, as an image's VOLUME (docker create's Config.Volumes). */
   volumes?: string[];
+  /**
+   * --health-* flags: each given field replaces the image's (an empty test or a zero keeps it);
+   * --no-healthcheck is test ["NONE"].
+   */
+  healthcheck?: Partial<containersV1.Healthcheck>;
 }
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -61,6 +66,28 @@ export function mergeEnv(image: string[], user: string[]): string[] {
  * arguments, or the image's Cmd unless --entrypoint was given; env, labels and exposed ports merged; working
  * dir, user and stop signal from the user or else the image; the image's volumes kept. Fails when there is nothing to run.
  */
+/**
+ * docker's merge of the health check: absent flags keep the image's check; otherwise each field the user gave
+ * (a test, a non-zero duration or retries) replaces the image's, one by one.
+ */
+export function mergeHealthcheck(image: ImageHealthcheck | undefined, user: Partial<containersV1.Healthcheck> | undefined): containersV1.Healthcheck | undefined {
+  const img: containersV1.Healthcheck | undefined = image
+    ? { test: image.Test ?? [], interval: image.Interval ?? 0, timeout: image.Timeout ?? 0, startPeriod: image.StartPeriod ?? 0,
+      startInterval: image.StartInterval ?? 0, retries: image.Retries ?? 0 }
+    : undefined;
+  if (!user) return img;
+  const u = { test: [], interval: 0, timeout: 0, startPeriod: 0, startInterval: 0, retries: 0, ...user };
+  if (!img) return u;
+  return {
+    test: u.test.length ? u.test : img.test,
+    interval: u.interval || img.interval,
+    timeout: u.timeout || img.timeout,
+    startPeriod: u.startPeriod || img.startPeriod,
+    startInterval: u.startInterval || img.startInterval,
+    retries: u.retries || img.retries,
+  };
+}
+
 export function mergeImageConfig(image: string, imageId: string, img: ImageConfig, o: ContainerOverrides): containersV1.ContainerConfig {
   const ic: ImageConfigExecution = img.config ?? {};
   const entrypoint = o.entrypoint !== undefined ? o.entrypoint.filter((s, i) => !(i === 0 && s === '' && o.entrypoint!.length === 1)) : (ic.Entrypoint ?? []);
@@ -89,5 +116,6 @@ export function mergeImageConfig(image: string, imageId: string, img: ImageConfi
     stdinOnce: o.stdinOnce ?? false,
     // The image's VOLUME paths: the supervisor gives each one not covered by a mount an anonymous volume.
     volumes: [...new Set([...Object.keys(ic.Volumes ?? {}), ...(o.volumes ?? [])])],
+    healthcheck: mergeHealthcheck(ic.Healthcheck, o.healthcheck),
   };
 }

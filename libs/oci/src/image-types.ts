@@ -40,6 +40,18 @@ export interface ImageConfigExecution {
   WorkingDir?: string;
   Labels?: Record<string, string>;
   StopSignal?: string;
+  /** Dockerfile HEALTHCHECK: Test ["CMD", ...] / ["CMD-SHELL", "..."] / ["NONE"]; durations in nanoseconds. */
+  Healthcheck?: ImageHealthcheck;
+}
+
+/** docker's container.HealthConfig as image configs carry it; zero or absent fields mean "default" (or inherit). */
+export interface ImageHealthcheck {
+  Test?: string[] | null;
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
 }
 
 export interface HistoryEntry {
