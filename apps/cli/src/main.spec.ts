@@ -18,7 +18,7 @@ describe('berth usage errors', () => {
     [['run', '-p', '99999:80', 'busybox'], 'Error: invalid port "99999:80": host port "99999" is not a port number (1-65535)\n'],
     [['run', '--restart', 'sometimes', 'busybox'], 'Error: invalid restart policy "sometimes": use no, always, unless-stopped or on-failure[:max-retries]\n'],
     [['run', '--rm', '--restart', 'always', 'busybox'], 'Error: conflicting options: --restart and --rm\n'],
-    [['run', '-v', 'vol:/data', 'busybox'], 'Error: invalid volume "vol:/data": the source must be an absolute host path (named volumes are not supported)\n'],
+    [['run', '-v', 'bad/name:/data', 'busybox'], 'Error: invalid volume "bad/name:/data" for -v: "bad/name" is neither an absolute host path nor a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)\n'],
     [['run'], "Error: missing required argument 'image'\n"],
     [['inspect', '--format', '{{.State.Pid', 'x'], 'Error: invalid --format template "{{.State.Pid": unclosed action "{{"\n'],
     [['completion', 'zsh'], 'Error: unsupported shell "zsh": only bash is supported\n'],
