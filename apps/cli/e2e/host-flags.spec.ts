@@ -1,5 +1,6 @@
 // docker's security and host-file flags through the real CLI: what the container sees, what inspect shows,
 // and bad values refused with exit 125 before anything is made.
+import * as fs from 'node:fs';
 import { cleanContainers, startWorld, type World } from './harness';
 
 jest.setTimeout(60_000);
@@ -41,6 +42,21 @@ describe('run with security flags', () => {
     expect(r).toEqual({ code: 0, stdout: 'nameserver 192.0.2.53\nsearch corp.example\noptions ndots:2\n10.1.2.3\tdb\n', stderr: '' });
   });
 
+  it('--device, --pid host, --group-add, --oom-score-adj and --cpuset-cpus', async () => {
+    const r = await run(['--device', '/dev/fuse:/dev/f:r', '--pid', 'host', '--group-add', 'daemon', '--oom-score-adj', '300', '--cpuset-cpus', '0'],
+      'test -c /dev/f && echo dev; cat /proc/1/comm; id -G; cat /proc/self/oom_score_adj; grep Cpus_allowed_list /proc/self/status');
+    const hostInit = fs.readFileSync('/proc/1/comm', 'utf8');
+    expect(r).toEqual({ code: 0, stdout: `dev\n${hostInit}0 1\n300\nCpus_allowed_list:\t0\n`, stderr: '' });
+  });
+
+  it('update --cpuset-cpus and --memory-reservation change a running container', async () => {
+    expect((await w.berth(['run', '-d', '--name', 'upd', '--cpuset-cpus', '0', 'busybox', 'sleep', '1000'])).code).toBe(0);
+    expect(await w.berth(['update', '--cpuset-cpus', '0-1', '--memory-reservation', '16m', 'upd'])).toEqual({ code: 0, stdout: 'upd\n', stderr: '' });
+    const r = await w.berth(['exec', 'upd', 'grep', 'Cpus_allowed_list', '/proc/1/status']);
+    expect(r.stdout).toBe('Cpus_allowed_list:\t0-1\n');
+    expect((await w.berth(['inspect', '--format', '{{.HostConfig.CpusetCpus}} {{.HostConfig.MemoryReservation}}', 'upd'])).stdout).toBe('0-1 16777216\n');
+  });
+
   it('inspect shows them under HostConfig', async () => {
     expect((await w.berth(['create', '--name', 'sec', '--cap-add', 'NET_ADMIN', '--ulimit', 'nproc=100', '--add-host', 'db:10.0.0.5', 'busybox', 'true'])).code).toBe(0);
     const r = await w.berth(['inspect', '--format', '{{json .HostConfig.CapAdd}} {{json .HostConfig.Ulimits}} {{json .HostConfig.ExtraHosts}}', 'sec']);
@@ -56,6 +72,10 @@ describe('bad values', () => {
     [['--cap-add', 'FLY'], /unknown capability "FLY"/],
     [['--sysctl', 'vm.swappiness=1'], /not namespaced/],
     [['--add-host', 'db:nowhere'], /invalid extra host "db:nowhere"/],
+    [['--device', 'fuse'], /invalid --device "fuse"/],
+    [['--device', '/dev/nope'], /adding custom device "\/dev\/nope"/],
+    [['--pid', 'bogus'], /invalid --pid "bogus"/],
+    [['--cpuset-cpus', '0-64'], /not available/],
   ])('%j: exit 125, one line, no container', async (flags, message) => {
     const r = await w.berth(['run', '--rm', ...flags, 'busybox', 'true']);
     expect(r.code).toBe(125);

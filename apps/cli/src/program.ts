@@ -2,6 +2,7 @@
 // gRPC and the generated API) when it runs, so `berth --help` and `berth --version` stay fast.
 import { Command, Option } from 'commander';
 import { collect } from './context';
+import { healthOptions } from './parse/health-flags';
 
 export type Action = (...args: unknown[]) => Promise<number>;
 
@@ -22,7 +23,7 @@ const sys = () => require('./commands/system') as typeof import('./commands/syst
 const vol = () => require('./commands/volumes') as typeof import('./commands/volumes');
 
 function containerOptions(c: Command): Command {
-  return c
+  return healthOptions(c)
     .option('-d, --detach', 'run in the background and print the container id')
     .option('-i, --interactive', 'keep stdin open')
     .option('-t, --tty', 'allocate a pseudo-TTY')

@@ -25,7 +25,21 @@ describe('HostConfig security and host-file fields', () => {
     const d = containerToDocker(sampleContainer(), facts) as { HostConfig: Record<string, unknown> };
     expect(d.HostConfig).toMatchObject({
       CapAdd: null, CapDrop: null, Privileged: false, SecurityOpt: null, Ulimits: null, Sysctls: null, ShmSize: 67108864,
-      Dns: [], DnsSearch: [], DnsOptions: [], ExtraHosts: null,
+      Dns: [], DnsSearch: [], DnsOptions: [], ExtraHosts: null, Devices: [], PidMode: '', IpcMode: 'private', UTSMode: '', GroupAdd: null,
+      OomScoreAdj: 0, OomKillDisable: false,
+    });
+  });
+
+  it('shows devices with docker\'s defaults filled in, namespace modes and the cpuset', () => {
+    const base = sampleContainer();
+    const hostConfig = containersV1.HostConfig.fromPartial({
+      ...base.hostConfig, devices: [{ pathOnHost: '/dev/fuse', pathInContainer: '', cgroupPermissions: '' }], pidMode: 'host', ipcMode: 'container:db',
+      groupAdd: ['audio'], oomScoreAdj: 10, resources: { ...base.hostConfig!.resources!, cpusetCpus: '0-1', memoryReservation: 1024 },
+    });
+    const d = containerToDocker({ ...base, hostConfig }, facts) as { HostConfig: Record<string, unknown> };
+    expect(d.HostConfig).toMatchObject({
+      Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }], PidMode: 'host', IpcMode: 'container:db',
+      GroupAdd: ['audio'], OomScoreAdj: 10, CpusetCpus: '0-1', CpusetMems: '', MemoryReservation: 1024,
     });
   });
 });

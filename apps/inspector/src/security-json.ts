@@ -1,4 +1,4 @@
-// HostConfig's security and host-file settings as docker's inspect shows them: null for "not set", as the
+// HostConfig's security, namespace, device and host-file settings as docker's inspect shows them: null for "not set", as the
 // docker CLI does, so `--format '{{.HostConfig.CapAdd}}'` prints the same.
 import type { containersV1 } from '@berth/api';
 
@@ -19,5 +19,15 @@ export function securityFields(hc: containersV1.HostConfig): Record<string, unkn
     DnsSearch: hc.dnsSearch,
     DnsOptions: hc.dnsOptions,
     ExtraHosts: orNull(hc.extraHosts),
+    Devices: hc.devices.map((d) => ({ PathOnHost: d.pathOnHost, PathInContainer: d.pathInContainer || d.pathOnHost, CgroupPermissions: d.cgroupPermissions || 'rwm' })),
+    PidMode: hc.pidMode,
+    IpcMode: hc.ipcMode || 'private',
+    UTSMode: hc.utsMode,
+    GroupAdd: orNull(hc.groupAdd),
+    OomScoreAdj: hc.oomScoreAdj,
+    OomKillDisable: hc.oomKillDisable,
+    CpusetCpus: hc.resources?.cpusetCpus ?? '',
+    CpusetMems: hc.resources?.cpusetMems ?? '',
+    MemoryReservation: hc.resources?.memoryReservation ?? 0,
   };
 }

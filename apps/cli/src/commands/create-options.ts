@@ -1,14 +1,14 @@
 // Turns run/create flags into the SDK's create options (docker's flag semantics; values parsed in parse/).
 import type { RunOptions } from '@berth/client';
 import { UsageError } from '../cli-error';
-import { hostFlags, type HostFlags } from '../parse/host-flags';
+import { hostFlags, resourceFlags, type HostFlags, type ResourceFlags } from '../parse/host-flags';
 import { insecureRegistries } from '../parse/registries';
 import { parseMount, parseTmpfs } from '../parse/mounts';
 import {
   parseBytes, parseCpus, parseDetachKeys, parseEnv, parseEnvFile, parseIntFlag, parseLabels, parseMemorySwap, parsePublish, parseRestart, parseVolume,
 } from '../parse/flags';
 
-export interface ContainerFlags extends HostFlags {
+export interface ContainerFlags extends HostFlags, ResourceFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -92,6 +92,7 @@ export function createOptions(image: string, command: string[], f: ContainerFlag
         memory,
         memorySwap,
         pidsLimit: f.pidsLimit !== undefined ? parseIntFlag(f.pidsLimit, '--pids-limit', -1) : 0,
+        ...resourceFlags(f),
       },
       volumes: [...(f.volume ?? []).map(parseVolume), ...(f.mount ?? []).map(parseMount), ...(f.tmpfs ?? []).map(parseTmpfs)],
       ports,

@@ -4,6 +4,7 @@
 import { CliError } from '../cli-error';
 import { connect, err, out } from '../context';
 import { parseBytes, parseCpus, parseIntFlag, parseMemorySwap, parseRestart, parseTime } from '../parse/flags';
+import { resourceFlags, type ResourceFlags } from '../parse/host-flags';
 
 async function each(refs: string[], fn: (ref: string) => Promise<void>): Promise<number> {
   let failed = 0;
@@ -74,7 +75,7 @@ export async function rename(ref: string, name: string): Promise<number> {
   return 0;
 }
 
-export interface UpdateFlags {
+export interface UpdateFlags extends ResourceFlags {
   cpuShares?: string;
   cpus?: string;
   memory?: string;
@@ -90,10 +91,11 @@ export function update(refs: string[], f: UpdateFlags): Promise<number> {
     memory: f.memory !== undefined ? parseBytes(f.memory, '--memory') : 0,
     memorySwap: f.memorySwap !== undefined ? parseMemorySwap(f.memorySwap) : 0,
     pidsLimit: f.pidsLimit !== undefined ? parseIntFlag(f.pidsLimit, '--pids-limit', -1) : 0,
+    ...resourceFlags(f),
   };
-  const anyResource = Object.values(resources).some((v) => v !== 0);
+  const anyResource = Object.values(resources).some((v) => v !== 0 && v !== '');
   const restartPolicy = f.restart ? parseRestart(f.restart) : undefined;
-  if (!anyResource && !restartPolicy) throw new CliError('update needs at least one flag: --cpu-shares, --cpus, --memory, --memory-swap, --pids-limit or --restart');
+  if (!anyResource && !restartPolicy) throw new CliError('update needs at least one flag: --cpu-shares, --cpus, --memory, --memory-swap, --memory-reservation, --pids-limit, --cpuset-cpus, --cpuset-mems or --restart');
   return each(refs, async (ref) => {
     await connect().containers.update({ id: ref, resources: anyResource ? resources : undefined, restartPolicy });
     out(ref);

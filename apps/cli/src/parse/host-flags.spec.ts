@@ -1,5 +1,5 @@
 import { UsageError } from '../cli-error';
-import { hostFlags, parseAddHost, parseSecurityOpts, parseSysctls, parseUlimit } from './host-flags';
+import { hostFlags, parseAddHost, parseDevice, parseSecurityOpts, parseSysctls, parseUlimit, resourceFlags } from './host-flags';
 
 describe('host flags', () => {
   it('maps every flag to its HostConfig field', () => {
@@ -9,7 +9,14 @@ describe('host flags', () => {
     })).toEqual({
       capAdd: ['NET_ADMIN'], capDrop: ['MKNOD'], privileged: true, noNewPrivileges: true, ulimits: [{ name: 'nofile', soft: 1024, hard: 2048 }],
       sysctls: { 'net.ipv4.ip_forward': '1' }, shmSize: 128 * 1024 * 1024, dns: ['192.0.2.1'], dnsSearch: ['a.example'], dnsOptions: ['ndots:2'], extraHosts: ['db:10.0.0.5'],
+      devices: [], pidMode: '', ipcMode: '', utsMode: '', groupAdd: [], oomScoreAdj: 0, oomKillDisable: false,
     });
+    expect(hostFlags({ device: ['/dev/fuse'], pid: 'host', ipc: 'container:db', uts: 'host', groupAdd: ['audio'], oomScoreAdj: '-500', oomKillDisable: true })).toMatchObject({
+      devices: [{ pathOnHost: '/dev/fuse', pathInContainer: '', cgroupPermissions: '' }], pidMode: 'host', ipcMode: 'container:db', utsMode: 'host',
+      groupAdd: ['audio'], oomScoreAdj: -500, oomKillDisable: true,
+    });
+    expect(() => hostFlags({ oomScoreAdj: '-2000' })).toThrow(/invalid --oom-score-adj "-2000"/);
+    expect(resourceFlags({ cpusetCpus: '0-1', memoryReservation: '32m' })).toEqual({ cpusetCpus: '0-1', cpusetMems: '', memoryReservation: 32 << 20 });
     expect(hostFlags({})).toMatchObject({ privileged: false, noNewPrivileges: false, shmSize: 0, ulimits: [], sysctls: {} });
   });
 
@@ -26,6 +33,13 @@ describe('host flags', () => {
     expect(() => parseSecurityOpts(['seccomp=/etc/profile.json'])).toThrow(/berth applies no seccomp profile/);
     expect(() => parseSecurityOpts(['no-new-privileges:maybe'])).toThrow(UsageError);
     expect(() => parseSecurityOpts(['bogus'])).toThrow(/invalid --security-opt "bogus"/);
+  });
+
+  it('--device in docker\'s four forms', () => {
+    expect(parseDevice('/dev/sda:/dev/xvda:r')).toEqual({ pathOnHost: '/dev/sda', pathInContainer: '/dev/xvda', cgroupPermissions: 'r' });
+    expect(parseDevice('/dev/sda:/dev/xvda')).toEqual({ pathOnHost: '/dev/sda', pathInContainer: '/dev/xvda', cgroupPermissions: '' });
+    expect(parseDevice('/dev/sda:rw')).toEqual({ pathOnHost: '/dev/sda', pathInContainer: '', cgroupPermissions: 'rw' });
+    for (const bad of ['fuse', '/dev/a:xvda', '/dev/a:/dev/b:rx', '/dev/a:/b:r:x']) expect(() => parseDevice(bad)).toThrow(/invalid --device/);
   });
 
   it('--sysctl and --add-host syntax', () => {

@@ -1,9 +1,10 @@
-// Docker's security and host-file flags: --cap-add/--cap-drop, --privileged, --security-opt, --ulimit,
-// --sysctl, --shm-size, --dns/--dns-search/--dns-option and --add-host, as HostConfig fields. The supervisor
+// Docker's security, namespace and host-file flags: --cap-add/--cap-drop, --privileged, --security-opt,
+// --ulimit, --sysctl, --shm-size, --dns/--dns-search/--dns-option, --add-host, --device, --pid/--ipc/--uts,
+// --group-add, --oom-*, and the cpuset/reservation resources, as HostConfig fields. The supervisor
 // checks the values against the host (which capabilities exist, fs.nr_open...); this is the syntax.
 import type { containersV1 } from '@berth/api';
 import { UsageError } from '../cli-error';
-import { parseBytes } from './flags';
+import { parseBytes, parseIntFlag } from './flags';
 
 export interface HostFlags {
   capAdd?: string[];
@@ -17,9 +18,24 @@ export interface HostFlags {
   dnsSearch?: string[];
   dnsOption?: string[];
   addHost?: string[];
+  device?: string[];
+  pid?: string;
+  ipc?: string;
+  uts?: string;
+  groupAdd?: string[];
+  oomScoreAdj?: string;
+  oomKillDisable?: boolean;
 }
 
-type HostFields = Pick<containersV1.HostConfig, 'capAdd' | 'capDrop' | 'privileged' | 'noNewPrivileges' | 'ulimits' | 'sysctls' | 'shmSize' | 'dns' | 'dnsSearch' | 'dnsOptions' | 'extraHosts'>;
+/** The resource flags beyond docker's basic five, for run/create and update alike. */
+export interface ResourceFlags {
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  memoryReservation?: string;
+}
+
+type HostFields = Pick<containersV1.HostConfig, 'capAdd' | 'capDrop' | 'privileged' | 'noNewPrivileges' | 'ulimits' | 'sysctls' | 'shmSize' | 'dns' | 'dnsSearch' | 'dnsOptions' | 'extraHosts'
+  | 'devices' | 'pidMode' | 'ipcMode' | 'utsMode' | 'groupAdd' | 'oomScoreAdj' | 'oomKillDisable'>;
 
 export function hostFlags(f: HostFlags): HostFields {
   return {
@@ -34,7 +50,39 @@ export function hostFlags(f: HostFlags): HostFields {
     dnsSearch: f.dnsSearch ?? [],
     dnsOptions: f.dnsOption ?? [],
     extraHosts: (f.addHost ?? []).map(parseAddHost),
+    devices: (f.device ?? []).map(parseDevice),
+    pidMode: f.pid ?? '',
+    ipcMode: f.ipc ?? '',
+    utsMode: f.uts ?? '',
+    groupAdd: f.groupAdd ?? [],
+    oomScoreAdj: f.oomScoreAdj !== undefined ? parseIntFlag(f.oomScoreAdj, '--oom-score-adj', -1000) : 0,
+    oomKillDisable: !!f.oomKillDisable,
   };
+}
+
+export function resourceFlags(f: ResourceFlags): Pick<containersV1.Resources, 'cpusetCpus' | 'cpusetMems' | 'memoryReservation'> {
+  return {
+    cpusetCpus: f.cpusetCpus ?? '',
+    cpusetMems: f.cpusetMems ?? '',
+    memoryReservation: f.memoryReservation !== undefined ? parseBytes(f.memoryReservation, '--memory-reservation') : 0,
+  };
+}
+
+/** "/dev/fuse", "/dev/sda:/dev/xvda", "/dev/sda:/dev/xvda:r" or "/dev/sda:rw" (docker --device). */
+export function parseDevice(value: string): containersV1.DeviceMapping {
+  const parts = value.split(':');
+  const isPerms = (p: string | undefined) => p !== undefined && /^[rwm]{1,3}$/.test(p);
+  let [host, inContainer, perms] = [parts[0] ?? '', '', ''];
+  if (parts.length === 2) {
+    if (isPerms(parts[1])) perms = parts[1]!;
+    else inContainer = parts[1]!;
+  } else if (parts.length === 3) {
+    [inContainer, perms] = [parts[1]!, parts[2]!];
+  }
+  if (!host.startsWith('/') || parts.length > 3 || (inContainer && !inContainer.startsWith('/')) || (perms && !isPerms(perms))) {
+    throw new UsageError(`invalid --device "${value}": use /dev/host[:/dev/container][:rwm]`);
+  }
+  return { pathOnHost: host, pathInContainer: inContainer, cgroupPermissions: perms };
 }
 
 /**
