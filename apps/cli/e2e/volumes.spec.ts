@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildImage, busyboxLayerEntries, dockerArchive, sha256, type BuiltImage } from '@berth/testing';
-import { cleanContainers, startWorld, type World } from './harness';
+import { cleanContainers, startWorld, until, type World } from './harness';
 
 let w: World;
 
@@ -40,7 +40,8 @@ afterAll(() => w?.teardown());
 
 const volumesDir = () => path.join(w.root, 'supervisor', 'volumes');
 
-it("docker's walk-through: create, write, read back, ls, inspect, rm refused while used, rm", async () => {
+it("docker's walk-through: create, write, read back, ls, inspect, rm refused while used, rm; events", async () => {
+  const since = new Date(Date.now() - 1000).toISOString();
   expect(await w.berth(['volume', 'create', '--label', 'tier=db', 'data'])).toEqual({ code: 0, stdout: 'data\n', stderr: '' });
   expect((await w.berth(['run', '--rm', '-v', 'data:/d', 'busybox', 'sh', '-c', 'echo hi > /d/f'])).code).toBe(0);
   expect(await w.berth(['run', '--rm', '-v', 'data:/d', 'busybox', 'cat', '/d/f'])).toEqual({ code: 0, stdout: 'hi\n', stderr: '' });
@@ -74,6 +75,14 @@ it("docker's walk-through: create, write, read back, ls, inspect, rm refused whi
   expect(gone.code).toBe(1);
   expect(gone.stderr).toContain('no such volume: data');
   expect((await w.berth(['volume', 'rm', '-f', 'data'])).code).toBe(0);
+
+  // docker's volume events, in order: made, mounted and unmounted by each run, destroyed.
+  const end = new Date(Date.now() + 1000).toISOString();
+  const ev = await until(async () => {
+    const r = await w.berth(['events', '--since', since, '--until', end, '--filter', 'type=volume', '--filter', 'volume=data', '--format', '{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.driver}}']);
+    return r.stdout.includes('destroy') ? r.stdout : undefined;
+  }, 15_000, 'the volume events');
+  expect(ev).toBe(['create', 'mount', 'unmount', 'mount', 'unmount', 'mount', 'unmount', 'destroy'].map((a) => `volume ${a} data local\n`).join(''));
 });
 
 it('-v /dst and an image VOLUME make anonymous volumes (the image content copied in); rm -v removes them', async () => {
