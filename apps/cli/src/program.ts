@@ -67,7 +67,17 @@ function containerOptions(c: Command): Command {
     .option('--dns <ip>', 'name server for /etc/resolv.conf (repeatable)', collect)
     .option('--dns-search <domain>', 'search domain for /etc/resolv.conf (repeatable)', collect)
     .option('--dns-option <opt>', 'resolver option for /etc/resolv.conf, e.g. ndots:2 (repeatable)', collect)
-    .option('--add-host <name:ip>', 'add a line to /etc/hosts; ip "host-gateway" is the network\'s gateway (repeatable)', collect);
+    .option('--add-host <name:ip>', 'add a line to /etc/hosts; ip "host-gateway" is the network\'s gateway (repeatable)', collect)
+    .option('--device <host[:ctr][:rwm]>', 'make a host device (or the devices under a directory) in the container (repeatable)', collect)
+    .option('--pid <mode>', 'PID namespace: host or container:<name|id>')
+    .option('--ipc <mode>', 'IPC namespace: host or container:<name|id>')
+    .option('--uts <mode>', 'UTS namespace: host')
+    .option('--group-add <group>', 'extra group for the container\'s processes (repeatable)', collect)
+    .option('--oom-score-adj <n>', 'OOM score adjustment, -1000..1000')
+    .option('--oom-kill-disable', 'do not OOM-kill processes over the memory limit')
+    .option('--cpuset-cpus <list>', 'CPUs to run on, e.g. 0-1')
+    .option('--cpuset-mems <list>', 'memory nodes to use, e.g. 0')
+    .option('--memory-reservation <size>', 'soft memory limit, e.g. 32m');
 }
 
 export function buildProgram(): Command {
@@ -132,6 +142,9 @@ export function buildProgram(): Command {
     .option('-m, --memory <size>', 'memory limit')
     .option('--memory-swap <size>', 'memory + swap limit')
     .option('--pids-limit <n>', 'process count limit')
+    .option('--cpuset-cpus <list>', 'CPUs to run on, e.g. 0-1')
+    .option('--cpuset-mems <list>', 'memory nodes to use')
+    .option('--memory-reservation <size>', 'soft memory limit')
     .option('--restart <policy>', 'restart policy')
     .action(lazy(life, (m) => m.update));
   program.command('diff').description("list the files a container changed (A added, C changed, D deleted)").argument('<container>').action(lazy(life, (m) => m.diff));

@@ -2,13 +2,14 @@
 import type { RunOptions } from '@berth/client';
 import { UsageError } from '../cli-error';
 import { hostFlags, resourceFlags, type HostFlags, type ResourceFlags } from '../parse/host-flags';
+import { healthOverrides, type HealthFlags } from '../parse/health-flags';
 import { insecureRegistries } from '../parse/registries';
 import { parseMount, parseTmpfs } from '../parse/mounts';
 import {
   parseBytes, parseCpus, parseDetachKeys, parseEnv, parseEnvFile, parseIntFlag, parseLabels, parseMemorySwap, parsePublish, parseRestart, parseVolume,
 } from '../parse/flags';
 
-export interface ContainerFlags extends HostFlags, ResourceFlags {
+export interface ContainerFlags extends HostFlags, ResourceFlags, HealthFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -84,6 +85,7 @@ export function createOptions(image: string, command: string[], f: ContainerFlag
       ...(f.stopSignal ? { stopSignal: f.stopSignal } : {}),
       ...(f.stopTimeout !== undefined ? { stopTimeout: parseIntFlag(f.stopTimeout, '--stop-timeout', -1) } : {}),
       exposedPorts: [...(f.expose ?? []), ...ports.map((p) => `${p.containerPort}/${p.protocol}`)],
+      ...healthOverrides(f),
     },
     hostConfig: {
       resources: {
