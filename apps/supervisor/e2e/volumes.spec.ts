@@ -288,3 +288,22 @@ it('mounts tmpfs with the asked size and mode, noexec unless exec', async () => 
   await expect(create(['true'], [mount({ type: 'tmpfs', destination: '/t', tmpfsOptions: ['size=lots'] })])).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
   await expect(create(['true'], [mount({ type: 'tmpfs', source: 'vol', destination: '/t' })])).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
 });
+
+it('keeps volumes and who uses them across a supervisor restart', async () => {
+  const c = await create(['true'], [mount({ source: 'durable', destination: '/d' })]);
+  fs.writeFileSync(path.join(volumeDir('durable'), '_data', 'f'), 'kept\n');
+  ctrs.close();
+  vols.close();
+  await svc.stop();
+  svc = spawnService({ service: 'supervisor', root: dirs.root, runDir: dirs.runDir, natsUrl: nats.url });
+  await waitHealthy(svc);
+  ctrs = new containersV1.ContainersClient(svc.target, grpc.credentials.createInsecure());
+  vols = new VolumesClient(svc.target, grpc.credentials.createInsecure());
+  expect(await call<Volume>(vols, 'inspect', { name: 'durable' })).toMatchObject({ name: 'durable', containers: [c.id] });
+  await expect(call(vols, 'remove', { name: 'durable', force: false })).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
+  await call(ctrs, 'start', { id: c.id });
+  expect((await call<containersV1.WaitContainerResponse>(ctrs, 'wait', { id: c.id, condition: 'not-running' })).exitCode).toBe(0);
+  await call(ctrs, 'delete', { id: c.id, force: false, removeVolumes: true });
+  expect(fs.readFileSync(path.join(volumeDir('durable'), '_data', 'f'), 'utf8')).toBe('kept\n');
+  await call(vols, 'remove', { name: 'durable', force: false });
+});

@@ -17,8 +17,11 @@ export async function prepareVolumes(h: Pick<RunnerHost, 'opts' | 'save'>, e: En
   for (const m of mounts) if (!vols.exists(m.source)) throw new VolumeNotFoundError(m.source);
   if (!e.s.facts.volumesPopulated) {
     for (const m of mounts) {
-      if (m.noCopy || !isEmptyDir(vols.mountpoint(m.source))) continue;
-      await copyUp(rootfs, m.destination, vols.mountpoint(m.source));
+      if (m.noCopy) continue;
+      const data = vols.mountpoint(m.source);
+      await vols.copyLock.run(m.source, async () => {
+        if (isEmptyDir(data)) await copyUp(rootfs, m.destination, data);
+      });
     }
     e.s.facts.volumesPopulated = true;
   }

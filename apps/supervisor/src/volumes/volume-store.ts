@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { KeyedMutex } from '../keyed-mutex';
 import { readJson, writeJsonAtomic } from '../network/state-files';
 import {
   InvalidVolumeFilterError, InvalidVolumeNameError, UnknownVolumeDriverError, VolumeInUseError, VolumeNotFoundError, VolumeOptionsError,
@@ -101,6 +102,8 @@ function labelsMatch(labels: Record<string, string>, wanted: string[]): boolean 
 
 export class Volumes {
   readonly root: string;
+  /** Per volume: two containers starting with the same new volume copy the image into it once. */
+  readonly copyLock = new KeyedMutex();
   private users: (name: string) => string[];
 
   constructor(private readonly opts: VolumesOptions) {
