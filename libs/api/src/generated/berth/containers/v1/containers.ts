@@ -407,6 +407,8 @@ export interface Container {
   hostsPath: string;
   /** Path of the generated /etc/resolv.conf. */
   resolvConfPath: string;
+  /** Ids of the networks Networks.Connect added beyond host_config.network_mode, joined at every start. */
+  extraNetworks: string[];
 }
 
 export interface StopContainerRequest {
@@ -3839,6 +3841,7 @@ function createBaseContainer(): Container {
     hostnamePath: "",
     hostsPath: "",
     resolvConfPath: "",
+    extraNetworks: [],
   };
 }
 
@@ -3891,6 +3894,9 @@ export const Container: MessageFns<Container> = {
     }
     if (message.resolvConfPath !== "") {
       writer.uint32(130).string(message.resolvConfPath);
+    }
+    for (const v of message.extraNetworks) {
+      writer.uint32(138).string(v!);
     }
     return writer;
   },
@@ -4036,6 +4042,14 @@ export const Container: MessageFns<Container> = {
             message.resolvConfPath = reader.string();
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.extraNetworks.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4106,6 +4120,11 @@ export const Container: MessageFns<Container> = {
         : isSet(object.resolv_conf_path)
         ? globalThis.String(object.resolv_conf_path)
         : "",
+      extraNetworks: globalThis.Array.isArray(object?.extraNetworks)
+        ? object.extraNetworks.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.extra_networks)
+        ? object.extra_networks.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -4159,6 +4178,9 @@ export const Container: MessageFns<Container> = {
     if (message.resolvConfPath !== "") {
       obj.resolvConfPath = message.resolvConfPath;
     }
+    if (message.extraNetworks?.length) {
+      obj.extraNetworks = message.extraNetworks;
+    }
     return obj;
   },
 
@@ -4189,6 +4211,7 @@ export const Container: MessageFns<Container> = {
     message.hostnamePath = object.hostnamePath ?? "";
     message.hostsPath = object.hostsPath ?? "";
     message.resolvConfPath = object.resolvConfPath ?? "";
+    message.extraNetworks = object.extraNetworks?.map((e) => e) || [];
     return message;
   },
 };

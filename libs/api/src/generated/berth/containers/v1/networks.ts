@@ -25,6 +25,22 @@ export const protobufPackage = "berth.containers.v1";
 
 export const protobufFileName = "berth/containers/v1/networks.proto";
 
+export interface ConnectNetworkRequest {
+  /** Network name, id or unique id prefix. */
+  network: string;
+  /** Container id, name or unique id prefix. */
+  container: string;
+}
+
+export interface DisconnectNetworkRequest {
+  /** Network name, id or unique id prefix. */
+  network: string;
+  /** Container id, name or unique id prefix. */
+  container: string;
+  /** No error when the container is not on the network. */
+  force: boolean;
+}
+
 export interface CreateNetworkRequest {
   /** Name: a letter or digit, then up to 62 letters, digits, "_", "." or "-". */
   name: string;
@@ -98,6 +114,192 @@ export interface NetworkEndpoint {
   /** Network namespace path; empty on host. */
   sandboxKey: string;
 }
+
+function createBaseConnectNetworkRequest(): ConnectNetworkRequest {
+  return { network: "", container: "" };
+}
+
+export const ConnectNetworkRequest: MessageFns<ConnectNetworkRequest> = {
+  encode(message: ConnectNetworkRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.network !== "") {
+      writer.uint32(10).string(message.network);
+    }
+    if (message.container !== "") {
+      writer.uint32(18).string(message.container);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConnectNetworkRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConnectNetworkRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.container = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConnectNetworkRequest {
+    return {
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
+      container: isSet(object.container) ? globalThis.String(object.container) : "",
+    };
+  },
+
+  toJSON(message: ConnectNetworkRequest): unknown {
+    const obj: any = {};
+    if (message.network !== "") {
+      obj.network = message.network;
+    }
+    if (message.container !== "") {
+      obj.container = message.container;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConnectNetworkRequest>): ConnectNetworkRequest {
+    return ConnectNetworkRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConnectNetworkRequest>): ConnectNetworkRequest {
+    const message = createBaseConnectNetworkRequest();
+    message.network = object.network ?? "";
+    message.container = object.container ?? "";
+    return message;
+  },
+};
+
+function createBaseDisconnectNetworkRequest(): DisconnectNetworkRequest {
+  return { network: "", container: "", force: false };
+}
+
+export const DisconnectNetworkRequest: MessageFns<DisconnectNetworkRequest> = {
+  encode(message: DisconnectNetworkRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.network !== "") {
+      writer.uint32(10).string(message.network);
+    }
+    if (message.container !== "") {
+      writer.uint32(18).string(message.container);
+    }
+    if (message.force !== false) {
+      writer.uint32(24).bool(message.force);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DisconnectNetworkRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDisconnectNetworkRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.container = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DisconnectNetworkRequest {
+    return {
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
+      container: isSet(object.container) ? globalThis.String(object.container) : "",
+      force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
+    };
+  },
+
+  toJSON(message: DisconnectNetworkRequest): unknown {
+    const obj: any = {};
+    if (message.network !== "") {
+      obj.network = message.network;
+    }
+    if (message.container !== "") {
+      obj.container = message.container;
+    }
+    if (message.force !== false) {
+      obj.force = message.force;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DisconnectNetworkRequest>): DisconnectNetworkRequest {
+    return DisconnectNetworkRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DisconnectNetworkRequest>): DisconnectNetworkRequest {
+    const message = createBaseDisconnectNetworkRequest();
+    message.network = object.network ?? "";
+    message.container = object.container ?? "";
+    message.force = object.force ?? false;
+    return message;
+  },
+};
 
 function createBaseCreateNetworkRequest(): CreateNetworkRequest {
   return { name: "", subnet: "", gateway: "", labels: {} };
@@ -1034,7 +1236,8 @@ export const NetworkEndpoint: MessageFns<NetworkEndpoint> = {
  * Networks manages the networks containers join: the predefined "bridge" (the default, a berth bridge
  * with its own subnet), "host" (the host's namespace) and "none" (loopback only), plus user-defined
  * bridge networks, on which containers reach each other by name. Containers join a network through
- * HostConfig.network_mode when they start; they leave it when they stop or are deleted.
+ * HostConfig.network_mode when they start, and the networks Connect added to them; they leave them when
+ * they stop or are deleted.
  */
 export type NetworksService = typeof NetworksService;
 export const NetworksService = {
@@ -1086,6 +1289,37 @@ export const NetworksService = {
     responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
     responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
   },
+  /**
+   * Connect adds a bridge network to a container (docker network connect): at once while it runs (a new
+   * interface, eth1, eth2...), and at every start from then on. NOT_FOUND for an unknown network or
+   * container; ALREADY_EXISTS when it is on that network already; FAILED_PRECONDITION for host or none, on
+   * either side.
+   */
+  connect: {
+    path: "/berth.containers.v1.Networks/Connect" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ConnectNetworkRequest): Buffer =>
+      Buffer.from(ConnectNetworkRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ConnectNetworkRequest => ConnectNetworkRequest.decode(value),
+    responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
+  },
+  /**
+   * Disconnect takes a network Connect added away again, its interface at once while the container runs.
+   * NOT_FOUND when the container is not on it (with force: no error); FAILED_PRECONDITION for the network
+   * the container was created with.
+   */
+  disconnect: {
+    path: "/berth.containers.v1.Networks/Disconnect" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DisconnectNetworkRequest): Buffer =>
+      Buffer.from(DisconnectNetworkRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DisconnectNetworkRequest => DisconnectNetworkRequest.decode(value),
+    responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
+  },
 } as const;
 
 export interface NetworksServer extends UntypedServiceImplementation {
@@ -1104,6 +1338,19 @@ export interface NetworksServer extends UntypedServiceImplementation {
    * FAILED_PRECONDITION (naming them) while containers are attached, or for a predefined network.
    */
   remove: handleUnaryCall<NetworkRef, Empty>;
+  /**
+   * Connect adds a bridge network to a container (docker network connect): at once while it runs (a new
+   * interface, eth1, eth2...), and at every start from then on. NOT_FOUND for an unknown network or
+   * container; ALREADY_EXISTS when it is on that network already; FAILED_PRECONDITION for host or none, on
+   * either side.
+   */
+  connect: handleUnaryCall<ConnectNetworkRequest, Empty>;
+  /**
+   * Disconnect takes a network Connect added away again, its interface at once while the container runs.
+   * NOT_FOUND when the container is not on it (with force: no error); FAILED_PRECONDITION for the network
+   * the container was created with.
+   */
+  disconnect: handleUnaryCall<DisconnectNetworkRequest, Empty>;
 }
 
 export interface NetworksClient extends Client {
@@ -1168,6 +1415,47 @@ export interface NetworksClient extends Client {
   ): ClientUnaryCall;
   remove(
     request: NetworkRef,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
+  /**
+   * Connect adds a bridge network to a container (docker network connect): at once while it runs (a new
+   * interface, eth1, eth2...), and at every start from then on. NOT_FOUND for an unknown network or
+   * container; ALREADY_EXISTS when it is on that network already; FAILED_PRECONDITION for host or none, on
+   * either side.
+   */
+  connect(
+    request: ConnectNetworkRequest,
+    callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
+  connect(
+    request: ConnectNetworkRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
+  connect(
+    request: ConnectNetworkRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
+  /**
+   * Disconnect takes a network Connect added away again, its interface at once while the container runs.
+   * NOT_FOUND when the container is not on it (with force: no error); FAILED_PRECONDITION for the network
+   * the container was created with.
+   */
+  disconnect(
+    request: DisconnectNetworkRequest,
+    callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
+  disconnect(
+    request: DisconnectNetworkRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
+  disconnect(
+    request: DisconnectNetworkRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Empty) => void,
