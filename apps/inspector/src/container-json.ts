@@ -2,6 +2,7 @@
 // section. Pure: what comes from the host (the merged dir, network ids) is handed in.
 import type { containersV1, typesV1 } from '@berth/api';
 import { rfc3339Nano } from './docker-time';
+import { healthcheckJson, healthJson } from './health-json';
 import { bindsJson, configVolumesJson, mountsJson, tmpfsJson } from './mounts-json';
 import { securityFields } from './security-json';
 
@@ -96,6 +97,7 @@ export function containerToDocker(c: containersV1.Container, facts: HostFacts): 
       Error: st.error,
       StartedAt: rfc3339Nano(st.startedAt),
       FinishedAt: rfc3339Nano(st.finishedAt),
+      ...(st.health ? { Health: healthJson(st.health) } : {}),
     },
     Image: cfg.imageId,
     ResolvConfPath: c.resolvConfPath,
@@ -153,6 +155,7 @@ export function containerToDocker(c: containersV1.Container, facts: HostFacts): 
       StdinOnce: cfg.stdinOnce,
       Env: cfg.env,
       Cmd: cfg.cmd.length ? cfg.cmd : null,
+      ...(cfg.healthcheck ? { Healthcheck: healthcheckJson(cfg.healthcheck) } : {}),
       Image: cfg.image,
       Volumes: configVolumesJson(cfg, hc.volumes),
       WorkingDir: cfg.workingDir,

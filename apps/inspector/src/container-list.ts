@@ -3,9 +3,10 @@ import type { containersV1 } from '@berth/api';
 import { humanDuration } from './docker-time';
 import { InvalidFilterError } from './errors';
 import { portKey } from './container-json';
+import { HEALTH_FILTER_VALUES, healthFilterValue, healthText } from './health-json';
 
 export const STATES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'] as const;
-const LIST_FILTER_KEYS = ['status', 'name', 'label', 'ancestor', 'exited', 'id'] as const;
+const LIST_FILTER_KEYS = ['status', 'name', 'label', 'ancestor', 'exited', 'id', 'health'] as const;
 
 export type ListFilters = Map<string, string[]>;
 
@@ -29,6 +30,9 @@ export function parseListFilters(filters: string[]): ListFilters {
   for (const s of out.get('status') ?? []) {
     if (!(STATES as readonly string[]).includes(s)) throw new InvalidFilterError(`invalid filter "status=${s}": a status is one of ${STATES.join(', ')}`);
   }
+  for (const h of out.get('health') ?? []) {
+    if (!(HEALTH_FILTER_VALUES as readonly string[]).includes(h)) throw new InvalidFilterError(`invalid filter "health=${h}": a health is one of ${HEALTH_FILTER_VALUES.join(', ')}`);
+  }
   for (const e of out.get('exited') ?? []) {
     if (!/^-?\d+$/.test(e)) throw new InvalidFilterError(`invalid filter "exited=${e}": an exit code is an integer`);
   }
@@ -47,7 +51,7 @@ export function statusString(st: containersV1.ContainerState, now: number): stri
   const ago = (d: Date | undefined) => humanDuration(Math.max(0, now - (d?.getTime() ?? now)));
   switch (st.status) {
     case 'running':
-      return `Up ${ago(st.startedAt)}`;
+      return st.health ? `Up ${ago(st.startedAt)} (${healthText(st.health)})` : `Up ${ago(st.startedAt)}`;
     case 'paused':
       return `Up ${ago(st.startedAt)} (Paused)`;
     case 'restarting':
@@ -113,7 +117,8 @@ function matches(c: containersV1.Container, f: ListFilters): boolean {
     (f.get('label') ?? []).every((v) => matchesLabel(c.config?.labels ?? {}, v)) &&
     any('ancestor', (v) => imageMatches(c.config!, v)) &&
     any('exited', (v) => st.status === 'exited' && st.exitCode === Number(v)) &&
-    any('id', (v) => c.id.startsWith(v))
+    any('id', (v) => c.id.startsWith(v)) &&
+    any('health', (v) => v === healthFilterValue(st))
   );
 }
 

@@ -28,11 +28,13 @@ export function typeAndAction(topic: string): { type: string; action: string } {
 }
 
 export function toEventMessage(env: Envelope, sequence: number, envelopeJson: string): inspectorV1.EventMessage {
-  const { type, action } = typeAndAction(env.topic);
-  const { networkId, ...attributes } = env.attributes;
+  const { type, action: bare } = typeAndAction(env.topic);
+  const { networkId, healthStatus, ...attributes } = env.attributes;
+  // docker's Action carries the new health ("health_status: healthy"); its attributes do not.
+  const action = bare === 'health_status' && healthStatus ? `health_status: ${healthStatus}` : bare;
   // network.connect/disconnect are published under the container's subject; docker's Actor is the network.
   const actorId = type === 'network' && networkId ? networkId : env.subjectId;
-  return { type, action, actorId, actorAttributes: type === 'network' ? attributes : { ...env.attributes }, time: env.time, sequence, envelopeJson };
+  return { type, action, actorId, actorAttributes: type === 'network' || healthStatus !== undefined ? attributes : { ...env.attributes }, time: env.time, sequence, envelopeJson };
 }
 
 function sameImage(a: string, b: string): boolean {
@@ -55,7 +57,8 @@ export function eventMatches(ev: inspectorV1.EventMessage, f: ListFilters): bool
     any('type', (v) => v === ev.type) &&
     any('container', (v) => !!containerId && (containerId === v || (v.length >= 3 && containerId.startsWith(v)) || (ev.type === 'container' && attrs.name === v))) &&
     any('image', (v) => sameImage(attrs.image ?? '', v) || (ev.type === 'image' && sameImage(ev.actorId, v))) &&
-    any('event', (v) => v === ev.action) &&
+    // As docker's: health_status (and exec_create, exec_start) without a colon matches each such action.
+    any('event', (v) => v === ev.action || (['health_status', 'exec_create', 'exec_start'].includes(v) && ev.action.startsWith(`${v}:`))) &&
     // A volume's events have it as the Actor (its name); mount/unmount name the container as an attribute.
     any('volume', (v) => ev.type === 'volume' && ev.actorId === v) &&
     (f.get('label') ?? []).every((v) => {
