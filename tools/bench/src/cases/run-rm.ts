@@ -68,7 +68,7 @@ async function phasedRun(sdk: Berth, networkMode: string): Promise<Record<string
   lap('attach+start→exit');
   await sdk.containers.wait({ id, condition: 'removed' }, { deadline: Date.now() + 15_000 }).catch(() => undefined);
   lap('wait removed');
-  await sdk.containers.delete({ id, force: true }).catch(() => undefined);
+  await sdk.containers.delete({ id, force: true, removeVolumes: true }).catch(() => undefined);
   lap('delete');
   await sdk.removeSnapshot(id);
   lap('snapshot remove');
