@@ -31,7 +31,8 @@ export function toEventMessage(env: Envelope, sequence: number, envelopeJson: st
   const { type, action: bare } = typeAndAction(env.topic);
   const { networkId, healthStatus, ...attributes } = env.attributes;
   // docker's Action carries the new health ("health_status: healthy"); its attributes do not.
-  const action = bare === 'health_status' && healthStatus ? `health_status: ${healthStatus}` : bare;
+  // (topics take no underscore: the supervisor's is container.health-status).
+  const action = bare === 'health-status' && healthStatus ? `health_status: ${healthStatus}` : bare;
   // network.connect/disconnect are published under the container's subject; docker's Actor is the network.
   const actorId = type === 'network' && networkId ? networkId : env.subjectId;
   return { type, action, actorId, actorAttributes: type === 'network' || healthStatus !== undefined ? attributes : { ...env.attributes }, time: env.time, sequence, envelopeJson };

@@ -71,9 +71,9 @@ describe('ps', () => {
 
 describe('events', () => {
   const env = (attributes: Record<string, string>) => ({
-    id: 'x', time: new Date('2024-05-01T12:00:00.5Z'), topic: 'container.health_status', source: 'supervisor', node: 'n', subjectId: 'f'.repeat(64), attributes, body: undefined,
+    id: 'x', time: new Date('2024-05-01T12:00:00.5Z'), topic: 'container.health-status', source: 'supervisor', node: 'n', subjectId: 'f'.repeat(64), attributes, body: undefined,
   });
-  it('maps container.health_status to docker\'s "health_status: healthy" action, without the attribute', () => {
+  it('maps container.health-status to docker\'s "health_status: healthy" action, without the attribute', () => {
     const m = toEventMessage(env({ name: 'web', image: 'busybox', healthStatus: 'healthy' }), 1, '');
     expect(m).toMatchObject({ type: 'container', action: 'health_status: healthy', actorAttributes: { name: 'web', image: 'busybox' } });
     expect(m.actorAttributes).not.toHaveProperty('healthStatus');

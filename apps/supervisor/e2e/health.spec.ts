@@ -4,6 +4,8 @@
 import * as fs from 'node:fs';
 import { containersV1 } from '@berth/api';
 import { InvalidHealthcheckError } from '../src/health/errors';
+import { HEALTH_TOPIC } from '../src/health/health-monitor';
+import { subjectFor } from '@berth/events';
 import { makeHarness, until, type Harness } from './harness';
 
 jest.setTimeout(60_000);
@@ -32,7 +34,7 @@ afterEach(async () => {
 
 const health = (id: string) => h.mgr.get(id).state!.health;
 const statusOf = (id: string) => health(id)?.status;
-const healthEvents = (id: string) => h.sink.events.filter((e) => e.subjectId === id && e.topic === 'container.health_status').map((e) => e.attributes.healthStatus);
+const healthEvents = (id: string) => h.sink.events.filter((e) => e.subjectId === id && e.topic === HEALTH_TOPIC).map((e) => e.attributes.healthStatus);
 
 /** Processes of a container's exec probes still alive (the runtime's `exec` names the container id). */
 function probeProcesses(id: string): string[] {
@@ -62,7 +64,9 @@ it('is starting at the start and healthy after the first good probe; the event s
   await new Promise((r) => setTimeout(r, 400));
   expect(health(c.id)!.log).toHaveLength(5);
   expect(healthEvents(c.id)).toEqual(['healthy']);
-  const ev = h.sink.events.find((e) => e.topic === 'container.health_status')!;
+  // The real bus takes the topic (it refuses what is not "<domain>.<action>").
+  expect(subjectFor(HEALTH_TOPIC)).toBe('berth.events.container.health-status');
+  const ev = h.sink.events.find((e) => e.topic === HEALTH_TOPIC)!;
   expect(ev.attributes).toMatchObject({ name: c.name, image: 'busybox:latest', healthStatus: 'healthy' });
 });
 

@@ -9,6 +9,9 @@ import { runProbe, type RunningProbe } from './probe';
 
 export { validateHealthcheck };
 
+/** The event of a health change (docker's health_status), attribute healthStatus "healthy" or "unhealthy". */
+export const HEALTH_TOPIC = 'container.health-status';
+
 interface Loop {
   ended: boolean;
   check: ActiveCheck;
@@ -79,7 +82,12 @@ export class HealthMonitor {
     const delay = nextDelayMs(loop.check, st.health?.status ?? 'starting', st.startedAt);
     loop.timer = setTimeout(() => {
       loop.timer = undefined;
-      loop.idle = this.tick(e, loop).catch((err) => this.h.opts.log?.warn({ id: e.s.ctr.id, err: (err as Error).message }, 'health probe failed'));
+      // A probe or its recording that fails is logged; the loop goes on either way.
+      loop.idle = this.tick(e, loop)
+        .catch((err) => this.h.opts.log?.warn({ id: e.s.ctr.id, err: (err as Error).message }, 'health probe failed'))
+        .then(() => {
+          if (!loop.ended) this.schedule(e, loop);
+        });
     }, delay);
     loop.timer.unref();
   }
@@ -98,8 +106,8 @@ export class HealthMonitor {
       st.health ??= startingHealth(undefined);
       const changed = applyProbeResult(st.health, result, loop.check, st.startedAt);
       this.h.save(e);
-      if (changed && changed !== 'starting') this.h.publish('container.health_status', e, { attributes: { healthStatus: changed } });
+      // Topics are "<domain>.<action>" without underscores; the inspector shows docker's "health_status: …".
+      if (changed && changed !== 'starting') this.h.publish(HEALTH_TOPIC, e, { attributes: { healthStatus: changed } });
     });
-    if (!loop.ended) this.schedule(e, loop);
   }
 }

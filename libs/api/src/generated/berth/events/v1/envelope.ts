@@ -91,8 +91,8 @@ export interface SnapshotEvent {
  * A container or one of its processes changed (topics container.create, container.start, container.die,
  * container.oom, container.kill, container.stop, container.pause, container.unpause, container.restart,
  * container.destroy, container.attach, container.rename, container.update, exec.create, exec.start, exec.die,
- * container.health_status with attribute healthStatus "healthy" or "unhealthy" when a health check changes
- * it). Health probes publish no exec.* events: one probe a second would write three events a second per
+ * container.health-status with attribute healthStatus "healthy" or "unhealthy" when a health check changes
+ * it: docker's health_status, spelled without the underscore topics do not take). Health probes publish no exec.* events: one probe a second would write three events a second per
  * container into the durable stream; docker's exec_* events of probes are left out on purpose.
  */
 export interface ContainerEvent {
