@@ -29,8 +29,15 @@ export function applyProbeResult(h: containersV1.Health, r: containersV1.HealthL
   return h.status !== old ? (h.status as HealthStatus) : undefined;
 }
 
-/** The wait before the next probe: the start interval while starting inside the start period, else the interval. */
+/**
+ * The wait before the next probe, as moby's getInterval: the interval once the start period is over; inside it,
+ * what is left of it when that is shorter than the interval (a probe right at its end), else the start
+ * interval while starting.
+ */
 export function nextDelayMs(check: ActiveCheck, status: string, startedAt: Date | undefined, now = Date.now()): number {
-  const inStartPeriod = now - (startedAt?.getTime() ?? 0) < check.startPeriodMs;
-  return inStartPeriod && status === 'starting' ? check.startIntervalMs : check.intervalMs;
+  const elapsed = now - (startedAt?.getTime() ?? 0);
+  if (elapsed >= check.startPeriodMs) return check.intervalMs;
+  const remaining = check.startPeriodMs - elapsed;
+  if (remaining < check.intervalMs) return remaining;
+  return status === 'starting' ? check.startIntervalMs : check.intervalMs;
 }

@@ -92,10 +92,13 @@ describe('applyProbeResult', () => {
 
 describe('nextDelayMs', () => {
   const check = activeCheck(hc({ test: ['CMD', 'x'], interval: 1000 * MS, startPeriod: 5000 * MS, startInterval: 100 * MS }))!;
-  it('uses the start interval only while starting inside the start period', () => {
+  it('uses the start interval only while starting inside the start period, and probes right at its end', () => {
     const started = new Date(0);
     expect(nextDelayMs(check, 'starting', started, 1000)).toBe(100);
     expect(nextDelayMs(check, 'healthy', started, 1000)).toBe(1000);
     expect(nextDelayMs(check, 'starting', started, 6000)).toBe(1000);
+    // 300 ms of the start period left, shorter than the interval: the next probe comes when it ends.
+    expect(nextDelayMs(check, 'healthy', started, 4700)).toBe(300);
+    expect(nextDelayMs(check, 'starting', started, 4700)).toBe(300);
   });
 });

@@ -106,11 +106,11 @@ export function runProbe(t: ProbeTarget, check: ActiveCheck): RunningProbe {
     const s = session;
     if (cancelled) killTree(s);
     let timedOut = false;
-    const elapsed = Date.now() - start.getTime();
+    // As moby: the timeout counts from when the process runs; starting the exec is not the probe's time.
     timer = setTimeout(() => {
       timedOut = true;
       killTree(s);
-    }, Math.max(0, check.timeoutMs - elapsed));
+    }, check.timeoutMs);
     const code = await s.exited;
     clearTimeout(timer);
     const end = new Date();
