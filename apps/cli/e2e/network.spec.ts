@@ -220,6 +220,46 @@ describe('user networks', () => {
     expect(gone.stderr).toBe('Error: network "testnet" not found\n');
   });
 
+  it('network connect/disconnect: eth1 at once while running, again after a restart and at a later start; gone on disconnect; nothing left after rm', async () => {
+    await ok(['network', 'create', '--subnet', USER_SUBNET, 'side']);
+    const [doc] = JSON.parse(await ok(['network', 'inspect', 'side'])) as { Options: Record<string, string> }[];
+    userBridges.push(doc!.Options['com.docker.network.bridge.name']!);
+    await ok(['run', '-d', '--name', 'multi', 'busybox', 'sleep', '1000']);
+    await ok(['run', '-d', '--name', 'peer', '--network', 'side', 'busybox', 'sleep', '1000']);
+    expect(await ok(['network', 'connect', 'side', 'multi'])).toBe('');
+    const sideIp = /inet (\S+)\/24/.exec(await ok(['exec', 'multi', 'ip', '-o', '-4', 'addr', 'show', 'eth1']))?.[1] ?? '';
+    expect(sideIp.startsWith(`${USER_PREFIX}.`)).toBe(true);
+    // By name on "side", both ways: the peer's hosts file learnt the newcomer.
+    expect((await w.berth(['exec', 'multi', 'ping', '-c', '1', '-W', '2', 'peer'])).code).toBe(0);
+    expect((await w.berth(['exec', 'peer', 'ping', '-c', '1', '-W', '2', 'multi'])).code).toBe(0);
+    const nets = JSON.parse(await ok(['inspect', '--format', '{{json .NetworkSettings.Networks}}', 'multi'])) as Record<string, { IPAddress: string }>;
+    expect(Object.keys(nets).sort()).toEqual(['bridge', 'side']);
+    expect(nets.side!.IPAddress).toBe(sideIp);
+    const again = await w.berth(['network', 'connect', 'side', 'multi']);
+    expect(again).toEqual({ code: 125, stdout: '', stderr: 'Error: container multi is already on network side\n' });
+
+    await ok(['restart', '-t', '0', 'multi']);
+    expect(await ok(['exec', 'multi', 'ls', '/sys/class/net'])).toBe('eth0\neth1\nlo\n');
+    expect(await ok(['network', 'disconnect', 'side', 'multi'])).toBe('');
+    expect(await ok(['exec', 'multi', 'ls', '/sys/class/net'])).toBe('eth0\nlo\n');
+    expect((await w.berth(['network', 'disconnect', 'side', 'multi'])).stderr).toBe('Error: container multi is not connected to network side\n');
+    expect(await w.berth(['network', 'disconnect', '-f', 'side', 'multi'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect((await w.berth(['network', 'disconnect', 'bridge', 'multi'])).stderr).toMatch(/was created on network bridge/);
+
+    await ok(['create', '--name', 'later', 'busybox', 'sleep', '1000']);
+    await ok(['network', 'connect', 'side', 'later']);
+    await ok(['start', 'later']);
+    expect(await ok(['exec', 'later', 'ls', '/sys/class/net'])).toBe('eth0\neth1\nlo\n');
+    const laterId = (await ok(['inspect', '--format', '{{.Id}}', 'later'])).trim();
+    const laterIp = /inet (\S+)\/24/.exec(await ok(['exec', 'later', 'ip', '-o', '-4', 'addr', 'show', 'eth1']))?.[1] ?? '';
+    expect(await ok(['rm', '-f', 'multi', 'peer', 'later'])).toBe('multi\npeer\nlater\n');
+    await until(() => JSON.stringify(leftoversOf(w.root, laterId, laterIp)) === JSON.stringify(NOTHING_LEFT), 10_000, 'teardown of later');
+    expect(await ok(['network', 'rm', 'side'])).toBe('side\n');
+
+    await ok(['run', '-d', '--name', 'alone', '--network', 'none', 'busybox', 'sleep', '1000']);
+    expect((await w.berth(['network', 'connect', 'bridge', 'alone'])).stderr).toBe('Error: container alone is on the none network: it cannot join others\n');
+  });
+
   it('an unknown network is refused with exit 125 and leaves nothing', async () => {
     const r = await w.berth(['run', '--rm', '--network', 'nosuchnet', 'busybox', 'true']);
     expect(r.code).toBe(125);

@@ -254,6 +254,10 @@ export function buildProgram(): Command {
     .action(lazy(sys, (m) => m.networkCreate));
   network.command('ls').description('list networks').option('-q, --quiet', 'only ids').option('-f, --filter <name=TEXT>', 'filter by name', collect).action(lazy(sys, (m) => m.networkLs));
   network.command('rm').description('remove networks').argument('<network...>').action(lazy(sys, (m) => m.networkRm));
+  network.command('connect').description('connect a container to a network (at once if it runs, and at every start)').argument('<network>').argument('<container>')
+    .action(lazy(sys, (m) => m.networkConnect));
+  network.command('disconnect').description('disconnect a container from a network connect added').argument('<network>').argument('<container>')
+    .option('-f, --force', 'no error when the container is not on the network').action(lazy(sys, (m) => m.networkDisconnect));
   network.command('inspect').description('detailed JSON about networks').argument('<network...>').option('-f, --format <template>', 'json or a Go template')
     .action(lazy(sys, (m) => m.networkInspect));
 

@@ -183,6 +183,7 @@ export class ContainerManager implements RunnerHost {
         hostnamePath: p.hostname,
         hostsPath: p.hosts,
         resolvConfPath: p.resolvConf,
+        extraNetworks: [],
       };
       try {
         fs.mkdirSync(p.dir, { recursive: true, mode: 0o700 });

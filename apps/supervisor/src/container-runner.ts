@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import type { containersV1 } from '@berth/api';
 import { specInputs, writeBundleFiles } from './container-bundle';
 import { writeHosts } from './container-files';
+import { joinExtraNetworks } from './network-membership';
 import type { Entry, RunnerHost, StartHooks } from './container-types';
 import { AlreadyRunningError, PausedError, StartFailedError, VolumeSourceMissingError } from './errors';
 import { abandonEarly, launch, launchEarly, type EarlyConmon } from './conmon-launch';
@@ -100,7 +101,10 @@ export class ContainerRunner implements ExitContext {
       early = undefined;
       // A bridge joins the namespace the runtime made, between its create and start (PID 1 waits).
       const connect = setup.pendingConnect ? async (pid: number) => {
-        const full = await this.h.opts.network.connect!(ctr.id, `/proc/${pid}/ns/net`);
+        const netns = `/proc/${pid}/ns/net`;
+        let full = await this.h.opts.network.connect!(ctr.id, netns);
+        // The networks `network connect` added, on eth1, eth2...
+        full = (await joinExtraNetworks(this.h.opts.network, ctr, netns)) ?? full;
         applyNetwork(ctr, full);
         writeHosts(p.hosts, ctr, full, false);
       } : undefined;

@@ -8,6 +8,7 @@ import { ContainerManager } from './container-manager';
 import { writeHosts } from './container-files';
 import { containersService } from './grpc/containers-grpc';
 import { createNetworking } from './network';
+import { NetworkMembership } from './network-membership';
 import { volumesServiceRegistration } from './grpc/volumes-grpc';
 import { Volumes } from './volumes/volume-store';
 
@@ -59,6 +60,7 @@ void runService({
     const holdsNetwork = new Set(['running', 'paused', 'restarting']);
     await networking.provider.reconcile((id) => known.list(true).some((c) => c.id === id && holdsNetwork.has(c.state?.status ?? '')));
     const io = new ContainerIo(known);
+    networking.useMembership(new NetworkMembership(known, (ref) => networking.networks.registry.get(ref)));
     return {
       services: [containersService(known, io, log), networking.networksServiceRegistration, volumesServiceRegistration(volumes, log)],
       close: () => known.close(),

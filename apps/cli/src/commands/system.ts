@@ -28,6 +28,17 @@ export async function networkLs(f: { quiet?: boolean; filter?: string[] }): Prom
   return 0;
 }
 
+/** docker network connect NETWORK CONTAINER: prints nothing, as docker does. */
+export async function networkConnect(network: string, container: string): Promise<number> {
+  await connect().networks.connect({ network, container });
+  return 0;
+}
+
+export async function networkDisconnect(network: string, container: string, f: { force?: boolean }): Promise<number> {
+  await connect().networks.disconnect({ network, container, force: !!f.force });
+  return 0;
+}
+
 export async function networkRm(refs: string[]): Promise<number> {
   let failed = 0;
   for (const id of refs) {

@@ -1,5 +1,6 @@
 // Our own CNI result cache (libcni keeps one under /var/lib/cni/results; the plugins keep none): one file
-// per container at <stateDir>/network/results/<id>.json holding everything DEL needs — the exact
+// per container at <stateDir>/network/results/<id>.json (and one per network Connect added to it,
+// <id>.<network id12>.json) holding everything DEL needs — the exact
 // configuration list used for ADD, the netns, the port mappings and the final ADD result — so teardown
 // works after a supervisor crash, after the network was removed, or after the config changed.
 // The record is written "pending" before the first side effect, so a crash half way through setup still
@@ -11,6 +12,8 @@ import type { PortMapping } from './network-provider';
 import { readJson, readJsonDir, writeJsonAtomic } from './state-files';
 
 export interface AttachmentRecord {
+  /** File key of a network Connect added: "<container id>.<network id12>"; absent for the container's first. */
+  key?: string;
   containerId: string;
   /** Container name, what peers on a user network resolve. */
   name: string;
@@ -44,20 +47,31 @@ export class AttachmentStore {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
   }
 
-  file(containerId: string): string {
-    return path.join(this.dir, `${containerId}.json`);
+  file(key: string): string {
+    return path.join(this.dir, `${key}.json`);
   }
 
+  /** The container's first attachment (the network it was created with). */
   get(containerId: string): AttachmentRecord | undefined {
     return readJson<AttachmentRecord>(this.file(containerId));
   }
 
   put(rec: AttachmentRecord): void {
-    writeJsonAtomic(this.file(rec.containerId), rec);
+    writeJsonAtomic(this.file(rec.key ?? rec.containerId), rec);
   }
 
-  remove(containerId: string): void {
-    fs.rmSync(this.file(containerId), { force: true });
+  /** Removes a record by its key: the container id for the first attachment, `key` for the others. */
+  remove(key: string): void {
+    fs.rmSync(this.file(key), { force: true });
+  }
+
+  /** The attachments Connect added to a container. */
+  extrasOf(containerId: string): AttachmentRecord[] {
+    // By file name, so a teardown reads its own few files, not every container's.
+    const prefix = `${containerId}.`;
+    return fs.readdirSync(this.dir)
+      .filter((f) => f.startsWith(prefix) && f.endsWith('.json') && f !== `${containerId}.json`)
+      .flatMap((f) => readJson<AttachmentRecord>(path.join(this.dir, f)) ?? []);
   }
 
   list(): AttachmentRecord[] {

@@ -8,8 +8,10 @@
 import type { Logger } from '@berth/service-kit';
 import type { AttachmentRecord, AttachmentStore } from './attachment-store';
 import { CniInvoker, type CniConfList, type CniResult } from './cni-invoker';
+import { attachExtra, detachExtra, recordsOf, type ExtraNetworkHost, type ExtraNetworkRequest } from './extra-networks';
 import { ensureBridgeRules } from './bridge-rules';
 import { bridgeConfList, LOOPBACK_CONF_LIST, NEEDS_PREV_RESULT_ON_DEL } from './conflist';
+import { attachmentInfo, uniqueNames } from './attachment-info';
 import { AlreadyAttachedError, InvalidNetworkConfigError, NotConnectableError } from './errors';
 import type { EventPublisher } from './events';
 import { addNetns, deleteNetns, netnsExists, netnsNameFor, netnsPath } from './netns';
@@ -50,8 +52,33 @@ export class CniNetworkProvider implements NetworkProvider {
   /** Bridge rules made by this process, by "bridge subnet": checked once, not per container. */
   private readonly rulesMade = new Map<string, Promise<void>>();
 
+  /** The steps networks joined later (Connect) share with the first one. */
+  private readonly extras: ExtraNetworkHost;
+
   constructor(private readonly opts: CniNetworkProviderOptions) {
     this.invoker = opts.invoker ?? new CniInvoker();
+    this.extras = {
+      attachments: opts.attachments,
+      registry: opts.registry,
+      invoker: this.invoker,
+      bridgeRules: (net) => this.bridgeRules(net),
+      undo: (rec, netns) => this.undo(rec, netns),
+      announce: (topic, rec) => this.announce(topic, rec),
+      runtime: (rec, netns) => this.runtime(rec, netns),
+    };
+  }
+
+  /** Joins a running container to one more bridge network (docker network connect); returns the whole setup. */
+  attach(req: ExtraNetworkRequest): Promise<NetworkSetup> {
+    return this.serial(req.containerId, async () => {
+      await attachExtra(this.extras, req);
+      return this.setupFor(req.containerId)!;
+    });
+  }
+
+  /** Takes a network Connect added away; with the running container's namespace, its interface goes at once. */
+  detach(containerId: string, networkId: string, netnsPath?: string): Promise<void> {
+    return this.serial(containerId, () => detachExtra(this.extras, containerId, networkId, netnsPath));
   }
 
   setup(req: NetworkRequest): Promise<NetworkSetup> {
@@ -76,19 +103,20 @@ export class CniNetworkProvider implements NetworkProvider {
    * Its own "IP hostname" line is the hosts file writer's (it knows the address from attachments).
    */
   hostsEntriesFor(containerId: string): string[] {
-    const rec = this.opts.attachments.get(containerId);
-    if (!rec || rec.state !== 'ready') return [];
     const lines: string[] = [];
-    const net = this.findNetwork(rec.networkId);
-    // Docker resolves peers by name on user networks only; the default bridge has no discovery.
-    if (net && !net.predefined) {
+    // Every network the container is on, the ones Connect added too.
+    for (const rec of recordsOf(this.opts.attachments, containerId)) {
+      if (rec.state !== 'ready') continue;
+      const net = this.findNetwork(rec.networkId);
+      // Docker resolves peers by name on user networks only; the default bridge has no discovery.
+      if (!net || net.predefined) continue;
       for (const peer of this.opts.attachments.byNetwork(rec.networkId)) {
         if (peer.containerId === containerId || peer.state !== 'ready') continue;
         const info = attachmentInfo(peer);
         if (info) lines.push(uniqueNames(info.ipAddress, [peer.name, peer.hostname]));
       }
     }
-    return lines;
+    return [...new Set(lines)];
   }
 
   /** Every attachment on disk (ready or left pending by a crash). */
@@ -102,8 +130,9 @@ export class CniNetworkProvider implements NetworkProvider {
    */
   async reconcile(isLive: (containerId: string) => boolean): Promise<string[]> {
     const done: string[] = [];
+    // A container with networks Connect added has several records: one teardown takes them all.
     for (const rec of this.opts.attachments.list()) {
-      if (isLive(rec.containerId)) continue;
+      if (isLive(rec.containerId) || done.includes(rec.containerId)) continue;
       try {
         await this.teardown(rec.containerId);
         done.push(rec.containerId);
@@ -209,6 +238,11 @@ export class CniNetworkProvider implements NetworkProvider {
   }
 
   private async doTeardown(containerId: string): Promise<void> {
+    // The networks Connect added go first; their interfaces went with the namespace.
+    for (const extra of this.opts.attachments.extrasOf(containerId)) {
+      await this.undo(extra);
+      if (extra.state === 'ready') this.announce('network.disconnect', extra);
+    }
     const rec = this.opts.attachments.get(containerId);
     if (!rec) {
       // Idempotent; also clears a namespace left by a crash between `ip netns add` and the record.
@@ -219,14 +253,17 @@ export class CniNetworkProvider implements NetworkProvider {
     if (rec.state === 'ready') this.announce('network.disconnect', rec);
   }
 
-  /** DEL in reverse with the cached result, `ip netns del`, then drop the record. */
-  private async undo(rec: AttachmentRecord): Promise<void> {
+  /**
+   * DEL in reverse with the cached result, `ip netns del`, then drop the record. `liveNetns`: the running
+   * container's namespace, for a network taken away while it runs (its interface must go too).
+   */
+  private async undo(rec: AttachmentRecord, liveNetns?: string): Promise<void> {
     const errors: unknown[] = [];
     const live = rec.netnsName ? netnsExists(rec.netnsName) : false;
     // CNI DEL with an empty CNI_NETNS: the plugins release IPAM and rules but touch no interface. A
     // runtime-made namespace always gets it: its veth goes with the namespace, and its /proc path may
     // name another process by now.
-    const netns = live ? rec.netnsPath! : '';
+    const netns = liveNetns ?? (live ? rec.netnsPath! : '');
     if (rec.confList) {
       const list: CniConfList = rec.result
         ? rec.confList
@@ -247,7 +284,7 @@ export class CniNetworkProvider implements NetworkProvider {
       }
     }
     if (errors.length > 0) throw errors[0];
-    this.opts.attachments.remove(rec.containerId);
+    this.opts.attachments.remove(rec.key ?? rec.containerId);
   }
 
   /** The network's masquerade/forward rules, made (or checked) once per process and network. */
@@ -277,8 +314,10 @@ export class CniNetworkProvider implements NetworkProvider {
     const info = attachmentInfo(rec);
     const isHost = !rec.netnsName && !rec.runtimeNetns;
     const dns = containerDns(this.opts.resolvConfPath, isHost);
+    // The networks Connect added follow the first: inspect shows them all.
+    const extras = this.opts.attachments.extrasOf(rec.containerId).filter((x) => x.state === 'ready').flatMap((x) => attachmentInfo(x) ?? []);
     const setup: NetworkSetup = {
-      attachments: info ? [info] : [],
+      attachments: [...(info ? [info] : []), ...extras],
       ports: rec.ports,
       hostsEntries: isHost ? [] : this.hostsEntriesFor(rec.containerId),
       dns: dns.dns,
@@ -342,29 +381,6 @@ export class CniNetworkProvider implements NetworkProvider {
     this.portLock = next.catch(() => undefined);
     return next;
   }
-}
-
-/** The container's side of the attachment from the cached ADD result. */
-export function attachmentInfo(rec: AttachmentRecord): NetworkAttachmentInfo | undefined {
-  const r: CniResult | undefined = rec.result;
-  if (!r?.ips?.length) return undefined;
-  const ifaces = r.interfaces ?? [];
-  const ip = r.ips.find((i) => i.interface !== undefined && ifaces[i.interface]?.sandbox) ?? r.ips[0]!;
-  const [addr, prefix] = ip.address.split('/');
-  const iface = ip.interface !== undefined ? ifaces[ip.interface] : undefined;
-  const bridge = typeof rec.confList?.plugins[0]?.bridge === 'string' ? (rec.confList.plugins[0].bridge as string) : '';
-  return {
-    network: rec.network,
-    bridge,
-    ipAddress: addr ?? '',
-    ipPrefixLen: Number(prefix ?? 0),
-    gateway: ip.gateway ?? '',
-    macAddress: iface?.mac ?? '',
-  };
-}
-
-function uniqueNames(ip: string, names: string[]): string {
-  return [ip, ...new Set(names.filter((n) => n))].join(' ');
 }
 
 export type { PortMapping };

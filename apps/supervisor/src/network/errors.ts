@@ -37,6 +37,15 @@ export class AlreadyAttachedError extends FailedPreconditionError {}
 /** connect() for a container whose setup is not waiting for a runtime-made namespace. */
 export class NotConnectableError extends FailedPreconditionError {}
 
+/** Networks.Connect of a container to a network it is on already. */
+export class AlreadyOnNetworkError extends AlreadyExistsError {}
+
+/** Networks.Disconnect of a container from a network it is not on. */
+export class NotOnNetworkError extends NotFoundError {}
+
+/** Connect or Disconnect that host, none or a container's own first network rule out. */
+export class NetworkNotJoinableError extends FailedPreconditionError {}
+
 /** A CNI plugin binary is missing from the plugin directory. */
 export class CniPluginMissingError extends FailedPreconditionError {}
 

@@ -2,6 +2,7 @@
 // asks for a network before the runtime starts and gives it back on exit/delete; how it is made (netns,
 // CNI plugins, IPAM, port maps, iptables) is the provider's business. Kept separate from a single container
 // so pod sandboxes (a shared netns) can reuse it later.
+import type { ExtraNetworkRequest } from './extra-networks';
 
 export interface PortMapping {
   /** Host IP to bind; empty or undefined for all addresses. */
@@ -74,4 +75,8 @@ export interface NetworkProvider {
   hostsEntriesFor?(containerId: string): string[];
   /** Tears down the networks of containers that are not live (died while the supervisor was down). */
   reconcile?(isLive: (containerId: string) => boolean): Promise<string[]>;
+  /** Joins a running container to one more network (docker network connect); returns the whole setup. */
+  attach?(req: ExtraNetworkRequest): Promise<NetworkSetup>;
+  /** Takes a network attach() added away; with the running container's namespace its interface goes too. */
+  detach?(containerId: string, networkId: string, netnsPath?: string): Promise<void>;
 }

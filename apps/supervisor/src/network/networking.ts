@@ -16,11 +16,12 @@ import type { Logger, ServiceRegistration } from '@berth/service-kit';
 import { AttachmentStore } from './attachment-store';
 import { removeBridgeRules } from './bridge-rules';
 import { CniInvoker, DEFAULT_CNI_PATH } from './cni-invoker';
-import { CniNetworkProvider, attachmentInfo, type PeersChange } from './cni-network-provider';
+import { attachmentInfo } from './attachment-info';
+import { CniNetworkProvider, type PeersChange } from './cni-network-provider';
 import type { EventPublisher } from './events';
 import { deleteLink } from './netns';
 import { NetworkRegistry, type CreateNetworkOptions, type DefaultBridgeConfig, type NetworkRecord } from './network-registry';
-import { networksServiceRegistration } from './networks-service';
+import { networksServiceRegistration, type MembershipApi } from './networks-service';
 
 export interface NetworkEndpointInfo {
   containerId: string;
@@ -93,6 +94,8 @@ export interface Networking {
   networks: Networks;
   provider: CniNetworkProvider;
   networksServiceRegistration: ServiceRegistration;
+  /** Hands Connect/Disconnect their container side once the container manager is open. */
+  useMembership(m: MembershipApi): void;
 }
 
 export function createNetworking(opts: NetworkingOptions): Networking {
@@ -123,5 +126,13 @@ export function createNetworking(opts: NetworkingOptions): Networking {
     ...(opts.onPeersChanged ? { onPeersChanged: opts.onPeersChanged } : {}),
   });
   const networks = new Networks(registry, provider);
-  return { networks, provider, networksServiceRegistration: networksServiceRegistration(networks, opts.log) };
+  let membership: MembershipApi | undefined;
+  return {
+    networks,
+    provider,
+    networksServiceRegistration: networksServiceRegistration(networks, opts.log, () => membership),
+    useMembership: (m) => {
+      membership = m;
+    },
+  };
 }

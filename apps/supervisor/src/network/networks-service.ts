@@ -1,6 +1,6 @@
 // The berth.containers.v1.Networks gRPC service: a thin adapter over Networks (networking.ts).
 import type { Logger } from '@berth/service-kit';
-import { unary, type ServiceRegistration } from '@berth/service-kit';
+import { unary, UnavailableError, type ServiceRegistration } from '@berth/service-kit';
 import pino from 'pino';
 // Deep import: libs/api's index does not re-export networks.proto's module yet (see the report).
 import {
@@ -26,7 +26,18 @@ export function toProtoNetwork(n: NetworkRecord | NetworkDetails): Network {
   };
 }
 
-export function networksServiceRegistration(networks: Networks, log: Logger = pino({ level: 'silent' })): ServiceRegistration {
+/** Connect and Disconnect work on containers: the supervisor's manager lends them once it is open. */
+export interface MembershipApi {
+  connect(network: string, container: string): Promise<void>;
+  disconnect(network: string, container: string, force: boolean): Promise<void>;
+}
+
+export function networksServiceRegistration(networks: Networks, log: Logger = pino({ level: 'silent' }), membership: () => MembershipApi | undefined = () => undefined): ServiceRegistration {
+  const members = (): MembershipApi => {
+    const m = membership();
+    if (!m) throw new UnavailableError('containers are not open yet');
+    return m;
+  };
   const impl: NetworksServer = {
     create: unary(log, 'Networks.Create', async (req) => {
       const opts: Parameters<Networks['create']>[0] = { name: req.name, labels: req.labels };
@@ -38,6 +49,14 @@ export function networksServiceRegistration(networks: Networks, log: Logger = pi
     inspect: unary(log, 'Networks.Inspect', async (req) => toProtoNetwork(networks.inspect(req.id))),
     remove: unary(log, 'Networks.Remove', async (req) => {
       await networks.remove(req.id);
+      return {};
+    }),
+    connect: unary(log, 'Networks.Connect', async (req) => {
+      await members().connect(req.network, req.container);
+      return {};
+    }),
+    disconnect: unary(log, 'Networks.Disconnect', async (req) => {
+      await members().disconnect(req.network, req.container, req.force);
       return {};
     }),
   };
