@@ -116,6 +116,17 @@ it('records a probe that outlives its timeout as docker does, and kills it', asy
   expect(probeProcesses(c.id)).toEqual([]);
 });
 
+it('keeps the first 4096 bytes of the output ("..." marks the cut) and records a command that cannot run', async () => {
+  const big = await h.mgr.create(h.req(LONG, { healthcheck: check(['CMD-SHELL', 'head -c 5000 /dev/zero | tr "\\0" a']) }));
+  const missing = await h.mgr.create(h.req(LONG, { healthcheck: check(['CMD', 'no-such-probe'], { retries: 1 }) }));
+  await h.mgr.start(big.id);
+  await h.mgr.start(missing.id);
+  await until(() => statusOf(big.id) === 'healthy' && statusOf(missing.id) === 'unhealthy', 5000, 'both results');
+  expect(health(big.id)!.log[0]!.output).toBe('a'.repeat(4096) + '...');
+  // The runtime's word for it, with the code docker's exec gives (docker's probe records -1 here).
+  expect(health(missing.id)!.log[0]).toMatchObject({ exitCode: 127, output: expect.stringContaining('no-such-probe') });
+});
+
 it('does not count failures inside the start period, probing at the start interval meanwhile', async () => {
   const c = await h.mgr.create(h.req(LONG, { healthcheck: check(['CMD', 'false'], { interval: 400, startPeriod: 1200, startInterval: 100, retries: 1 }) }));
   await h.mgr.start(c.id);
