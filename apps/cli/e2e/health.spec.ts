@@ -82,6 +82,16 @@ it("checks with the image's HEALTHCHECK without flags; a flag replaces one field
   expect((await w.berth(['ps', '--filter', 'health=unhealthy', '--format', '{{.Names}}'])).stdout).toBe('img\n');
 });
 
+it('commit keeps the check the container ran with; the new image is checked without flags', async () => {
+  expect((await w.berth(['run', '-d', '--name', 'maker', '--health-cmd', 'true', '--health-interval', '200ms', 'busybox', 'sleep', '1000'])).code).toBe(0);
+  expect((await w.berth(['commit', 'maker', 'committed:1'])).code).toBe(0);
+  expect((await w.berth(['image', 'inspect', '--format', '{{json .Config.Healthcheck}}', 'committed:1'])).stdout.trim()).toBe('{"Test":["CMD-SHELL","true"],"Interval":200000000}');
+  expect((await w.berth(['run', '-d', '--name', 'again', 'committed:1'])).code).toBe(0);
+  await until(async () => (await status('again')).endsWith('(healthy)'), 10_000, 'the committed check to pass');
+  expect((await w.berth(['rm', '-f', 'again', 'maker'])).code).toBe(0);
+  expect((await w.berth(['rmi', 'committed:1'])).code).toBe(0);
+});
+
 describe('bad values', () => {
   it.each([
     [['--health-interval', '10'], /invalid argument "10" for "--health-interval" flag: time: invalid duration "10"/],

@@ -1,8 +1,9 @@
-import { containersV1 } from '@berth/api';
+import { containersV1, imagesV1 } from '@berth/api';
 import { containerToDocker } from './container-json';
 import { parseListFilters, selectContainers, statusString } from './container-list';
 import { InvalidFilterError } from './errors';
 import { eventMatches, parseEventFilters, toEventMessage } from './event-map';
+import { imageToDocker } from './image-json';
 import { sampleContainer } from './sample-container.spec-fixture';
 
 const facts = { mergedDir: '', networkIds: new Map<string, string>() };
@@ -84,5 +85,15 @@ describe('events', () => {
     expect(eventMatches(m, parseEventFilters(['event=health_status: unhealthy']))).toBe(true);
     expect(eventMatches(m, parseEventFilters(['event=health_status: healthy']))).toBe(false);
     expect(eventMatches(m, parseEventFilters(['event=die']))).toBe(false);
+  });
+});
+
+describe('image inspect', () => {
+  const image = (config: Record<string, unknown>) => imageToDocker(imagesV1.GetImageResponse.fromPartial({
+    resolved: { id: 'sha256:' + 'c'.repeat(64), configJson: Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config })), names: ['x:1'] },
+  })).Config as Record<string, unknown>;
+  it("shows the image's HEALTHCHECK as Config.Healthcheck, and no key without one", () => {
+    expect(image({ Cmd: ['sh'], Healthcheck: { Test: ['CMD', 'true'], Interval: 5e9 } }).Healthcheck).toEqual({ Test: ['CMD', 'true'], Interval: 5e9 });
+    expect(image({ Cmd: ['sh'] })).not.toHaveProperty('Healthcheck');
   });
 });

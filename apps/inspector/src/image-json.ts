@@ -55,6 +55,8 @@ export function imageToDocker(img: imagesV1.GetImageResponse): Record<string, un
       ExposedPorts: c.ExposedPorts ?? null,
       Env: c.Env ?? null,
       Cmd: c.Cmd ?? null,
+      // HEALTHCHECK, as the config has it (docker leaves the key out without one).
+      ...(c.Healthcheck ? { Healthcheck: c.Healthcheck } : {}),
       Entrypoint: c.Entrypoint ?? null,
       WorkingDir: (c.WorkingDir as string) ?? '',
       Labels: c.Labels ?? null,

@@ -5,7 +5,7 @@ import type { imagesV1, typesV1 } from '@berth/api';
 import type { ImageConfig, ImageManifest } from '@berth/oci';
 import type { BerthClients } from './clients';
 import { InvalidArgumentError } from './errors';
-import { parseImageConfig } from './image-config';
+import { imageHealthcheck, parseImageConfig } from './image-config';
 import { writeBlob } from './image-workflows';
 
 export interface CommitOptions {
@@ -52,6 +52,8 @@ export async function commitContainer(c: BerthClients, ref: string, opts: Commit
         Labels: cc.labels,
         ...(cc.stopSignal ? { StopSignal: cc.stopSignal } : {}),
         ExposedPorts: Object.fromEntries(cc.exposedPorts.map((p) => [p, {}])),
+        // The check the container ran with (the image's merged with its flags), as docker commit keeps it.
+        ...(cc.healthcheck ? { Healthcheck: imageHealthcheck(cc.healthcheck) } : {}),
       },
       rootfs: { type: 'layers', diff_ids: [...(img.rootfs?.diff_ids ?? r.diffIds), layer.diffId] },
       history: [...(img.history ?? []), { created: now, created_by: [...cc.entrypoint, ...cc.cmd].join(' '), ...(opts.message ? { comment: opts.message } : {}) }],

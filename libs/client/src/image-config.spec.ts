@@ -1,6 +1,6 @@
 import type { ImageConfig } from '@berth/oci';
 import { NoCommandError } from './errors';
-import { DEFAULT_PATH, mergeEnv, mergeImageConfig, parseImageConfig } from './image-config';
+import { DEFAULT_PATH, imageHealthcheck, mergeEnv, mergeImageConfig, parseImageConfig } from './image-config';
 
 const img = (config: ImageConfig['config']): ImageConfig => ({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config });
 
@@ -77,4 +77,10 @@ describe("the image's HEALTHCHECK merged with --health-* (docker's rules)", () =
       test: ['CMD', 'true'], interval: 0, timeout: 0, startPeriod: 3 * S, startInterval: 0, retries: 0,
     });
   });
+});
+
+it('writes a container\'s check back as an image config carries it (docker commit), zero fields left out', () => {
+  const S = 1_000_000_000;
+  expect(imageHealthcheck({ test: ['CMD', 'true'], interval: 2 * S, timeout: 0, startPeriod: 0, startInterval: S, retries: 4 })).toEqual({ Test: ['CMD', 'true'], Interval: 2 * S, StartInterval: S, Retries: 4 });
+  expect(imageHealthcheck({ test: ['NONE'], interval: 0, timeout: 0, startPeriod: 0, startInterval: 0, retries: 0 })).toEqual({ Test: ['NONE'] });
 });

@@ -88,6 +88,18 @@ export function mergeHealthcheck(image: ImageHealthcheck | undefined, user: Part
   };
 }
 
+/** A container's health check as an image config carries it (docker commit): zero fields left out. */
+export function imageHealthcheck(hc: containersV1.Healthcheck): ImageHealthcheck {
+  const out: ImageHealthcheck = {};
+  if (hc.test.length) out.Test = hc.test;
+  if (hc.interval) out.Interval = hc.interval;
+  if (hc.timeout) out.Timeout = hc.timeout;
+  if (hc.startPeriod) out.StartPeriod = hc.startPeriod;
+  if (hc.startInterval) out.StartInterval = hc.startInterval;
+  if (hc.retries) out.Retries = hc.retries;
+  return out;
+}
+
 export function mergeImageConfig(image: string, imageId: string, img: ImageConfig, o: ContainerOverrides): containersV1.ContainerConfig {
   const ic: ImageConfigExecution = img.config ?? {};
   const entrypoint = o.entrypoint !== undefined ? o.entrypoint.filter((s, i) => !(i === 0 && s === '' && o.entrypoint!.length === 1)) : (ic.Entrypoint ?? []);
