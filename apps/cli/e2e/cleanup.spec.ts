@@ -1,6 +1,10 @@
 // Nothing half made: a failure at any step of run/create leaves no container and no writable snapshot.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Berth } from '@berth/client';
+import { buildImage, dockerArchive, packTar } from '@berth/testing';
 import { cleanContainers, startWorld, until, type World } from './harness';
+import { claimBridge, removeBridge } from './network-host';
 
 let w: World;
 let sdk: Berth;
@@ -78,5 +82,60 @@ describe('cleanup on failure', () => {
     expect(await res.done).toEqual({ exitCode: 9 });
     expect(Buffer.concat(out).toString()).toBe('sdk\n');
     expect(await containerSnapshots()).toEqual([]);
+  });
+});
+
+describe('prune verbs', () => {
+  it('container prune removes stopped containers only, after a yes (piped) or with -f', async () => {
+    const stopped = (await w.berth(['create', 'busybox', 'true'])).stdout.trim();
+    const running = (await w.berth(['run', '-d', 'busybox', 'sleep', '1000'])).stdout.trim();
+    const no = await w.berth(['container', 'prune'], { input: 'n\n' });
+    expect(no).toEqual({ code: 0, stdout: 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ', stderr: '' });
+    const yes = await w.berth(['container', 'prune'], { input: 'y\n' });
+    expect(yes.stdout).toContain(`Deleted Containers:\n${stopped}\n\nTotal: 1 containers\n`);
+    expect((await sdk.containers.list({ all: true })).containers.map((c) => c.id)).toEqual([running]);
+    expect(await containerSnapshots()).toEqual([running]);
+  });
+
+  it('network prune removes user networks no container is on', async () => {
+    // Subnets no other test world on this host uses (the claimed pair's first /24, split in two).
+    const claim = claimBridge('bt-cln');
+    try {
+      const third = claim.subnet.split('.')[2];
+      await w.berth(['network', 'create', '--subnet', `10.213.${third}.0/25`, 'used']);
+      await w.berth(['network', 'create', '--subnet', `10.213.${third}.128/25`, 'unused']);
+      expect((await w.berth(['run', '-d', '--name', 'holder', '--network', 'used', 'busybox', 'sleep', '1000'])).code).toBe(0);
+      expect(await w.berth(['network', 'prune', '-f'])).toEqual({ code: 0, stdout: 'Deleted Networks:\nunused\n\n', stderr: '' });
+      const left = (await sdk.networks.list({ nameContains: '' })).networks.filter((n) => !n.predefined).map((n) => n.name);
+      expect(left).toEqual(['used']);
+      await w.berth(['rm', '-f', 'holder']);
+      for (const n of left) await w.berth(['network', 'rm', n]);
+    } finally {
+      await removeBridge(claim.bridge);
+    }
+  });
+
+  it('image prune removes a dangling image; -a also the unused named ones, never one a container uses', async () => {
+    const img = await buildImage({ name: 'ignored:1', layers: [[{ type: 'file', path: 'd', content: 'dangling' }]] });
+    const archive = path.join(w.root, 'nameless.tar');
+    fs.writeFileSync(archive, await packTar([
+      { type: 'file', path: 'l/layer.tar', content: img.layers[0]!.tar },
+      { type: 'file', path: 'c.json', content: img.config },
+      { type: 'file', path: 'manifest.json', content: JSON.stringify([{ Config: 'c.json', RepoTags: null, Layers: ['l/layer.tar'] }]) },
+    ]));
+    expect((await w.berth(['load', '-i', archive])).code).toBe(0);
+    const named = await buildImage({ name: 'spare:1', layers: [[{ type: 'file', path: 's', content: 'spare' }]] });
+    const spare = path.join(w.root, 'spare.tar');
+    fs.writeFileSync(spare, await dockerArchive([named]));
+    expect((await w.berth(['load', '-i', spare])).code).toBe(0);
+    await w.berth(['run', '-d', 'busybox', 'sleep', '1000']);
+    const names = async () => (await sdk.images.list({ filter: '' })).images.map((i) => i.image!.name).sort();
+
+    const r = await w.berth(['image', 'prune', '-f']);
+    expect(r.stdout).toContain(`deleted: ${img.configDigest}`);
+    expect(await names()).toEqual(['docker.io/library/busybox:latest', 'docker.io/library/spare:1']);
+    const all = await w.berth(['image', 'prune', '-a', '-f']);
+    expect(all.stdout).toContain('untagged: docker.io/library/spare:1');
+    expect(await names()).toEqual(['docker.io/library/busybox:latest']);
   });
 });

@@ -20,6 +20,7 @@ const life = () => require('./commands/lifecycle') as typeof import('./commands/
 const img = () => require('./commands/images') as typeof import('./commands/images');
 const insp = () => require('./commands/inspector') as typeof import('./commands/inspector');
 const sys = () => require('./commands/system') as typeof import('./commands/system');
+const prune = () => require('./commands/prune') as typeof import('./commands/prune');
 const vol = () => require('./commands/volumes') as typeof import('./commands/volumes');
 
 function containerOptions(c: Command): Command {
@@ -235,6 +236,8 @@ export function buildProgram(): Command {
   image.command('ls').description('list images').argument('[repository]').option('-q, --quiet', 'only ids').option('--format <template>', 'json or a Go template')
     .action(lazy(img, (m) => m.images));
   image.command('rm').description('remove images').argument('<image...>').option('-f, --force', 'remove every name of an id').action(lazy(img, (m) => m.rmi));
+  image.command('prune').description('remove dangling images (every unused one with -a)').option('-f, --force', 'do not ask').option('-a, --all', 'every image no container uses')
+    .action(lazy(prune, (m) => m.imagePrune));
   image.command('history').description("an image's layers").argument('<image>').action(lazy(img, (m) => m.history));
 
   const container = program.command('container').description('container commands');
@@ -245,6 +248,7 @@ export function buildProgram(): Command {
     });
   container.command('rm').description('remove containers').argument('<container...>').option('-f, --force', 'kill a running container first')
     .option('-v, --volumes', 'remove their anonymous volumes too').action(lazy(life, (m) => m.rm));
+  container.command('prune').description('remove stopped containers').option('-f, --force', 'do not ask').action(lazy(prune, (m) => m.containerPrune));
 
   const network = program.command('network').description('network commands');
   network.command('create').description('create a bridge network').argument('<name>')
@@ -254,6 +258,7 @@ export function buildProgram(): Command {
     .action(lazy(sys, (m) => m.networkCreate));
   network.command('ls').description('list networks').option('-q, --quiet', 'only ids').option('-f, --filter <name=TEXT>', 'filter by name', collect).action(lazy(sys, (m) => m.networkLs));
   network.command('rm').description('remove networks').argument('<network...>').action(lazy(sys, (m) => m.networkRm));
+  network.command('prune').description('remove user networks no container is on').option('-f, --force', 'do not ask').action(lazy(prune, (m) => m.networkPrune));
   network.command('connect').description('connect a container to a network (at once if it runs, and at every start)').argument('<network>').argument('<container>')
     .action(lazy(sys, (m) => m.networkConnect));
   network.command('disconnect').description('disconnect a container from a network connect added').argument('<network>').argument('<container>')
@@ -281,7 +286,9 @@ export function buildProgram(): Command {
   const system = program.command('system').description('system commands');
   system.command('info').description('system-wide information').action(lazy(sys, (m) => m.info));
   system.command('df').description('disk use of images, containers and volumes').action(lazy(sys, (m) => m.df));
-  system.command('prune').description('remove stopped containers and orphaned writable layers').option('-f, --force', 'do not ask').action(lazy(sys, (m) => m.prune));
+  system.command('prune').description('remove stopped containers, orphaned writable layers, unused networks and dangling images').option('-f, --force', 'do not ask')
+    .option('-a, --all', 'every image no container uses, not only dangling ones').option('--volumes', 'anonymous volumes no container uses too')
+    .action(lazy(prune, (m) => m.systemPrune));
   program.command('info').description('system-wide information').action(lazy(sys, (m) => m.info));
   program.command('version').description('versions of the CLI and status of each service').option('-f, --format <template>', 'json or a Go template')
     .action(lazy(sys, (m) => m.version));

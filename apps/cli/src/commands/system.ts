@@ -141,26 +141,3 @@ export async function df(): Promise<number> {
   );
   return 0;
 }
-
-export async function prune(f: { force?: boolean }): Promise<number> {
-  if (!f.force) {
-    if (!process.stdin.isTTY) throw new CliError('system prune removes every stopped container: confirm with --force (-f)');
-    process.stdout.write('WARNING! This will remove all stopped containers and their writable layers.\nAre you sure you want to continue? [y/N] ');
-    const answer = await new Promise<string>((r) => process.stdin.once('data', (b) => r(b.toString().trim())));
-    process.stdin.pause();
-    if (!/^y(es)?$/i.test(answer)) return 0;
-  }
-  const berth = connect();
-  const ctrs = await berth.containers.list({ all: true });
-  const removed: string[] = [];
-  for (const c of ctrs.containers) {
-    if (c.state?.status === 'running' || c.state?.status === 'paused' || c.state?.status === 'restarting') continue;
-    await berth.removeContainer(c.id);
-    removed.push(c.id);
-  }
-  const orphans = await berth.pruneOrphanSnapshots();
-  if (removed.length) out('Deleted Containers:\n' + removed.join('\n') + '\n');
-  if (orphans.length) out('Deleted orphan snapshots:\n' + orphans.join('\n') + '\n');
-  out(`Total: ${removed.length} containers, ${orphans.length} orphan snapshots`);
-  return 0;
-}

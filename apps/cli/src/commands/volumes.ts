@@ -6,6 +6,7 @@ import { connect, err, out } from '../context';
 import { humanSize } from '../format/table';
 import { compileTemplate } from '../format/template';
 import { formatRows } from './images';
+import { readAnswer } from '../prompt';
 
 export async function volumeCreate(name: string | undefined, f: { driver?: string; label?: string[]; opt?: string[] }): Promise<number> {
   const { parseLabels } = require('../parse/flags') as typeof import('../parse/flags');
@@ -105,25 +106,6 @@ export async function volumeRm(names: string[], f: { force?: boolean }): Promise
     }
   }
   return failed ? 1 : 0;
-}
-
-/** One line of stdin (the answer to a prompt); empty when stdin ends first. */
-function readAnswer(): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    const done = () => {
-      process.stdin.off('data', onData);
-      process.stdin.off('end', done);
-      process.stdin.pause();
-      resolve(text.split('\n')[0]!.trim());
-    };
-    const onData = (b: Buffer) => {
-      text += b.toString();
-      if (text.includes('\n')) done();
-    };
-    process.stdin.on('data', onData);
-    process.stdin.once('end', done);
-  });
 }
 
 export async function volumePrune(f: { force?: boolean; all?: boolean; filter?: string[] }): Promise<number> {
