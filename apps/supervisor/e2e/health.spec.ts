@@ -202,6 +202,23 @@ it('ends the loop with stop and pause, starts it again on unpause and start (res
   expect(healthEvents(c.id)).toEqual(['healthy', 'healthy']);
 });
 
+it('a probe caught by a pause neither records nor holds up the supervisor\'s close; it ends with the thaw', async () => {
+  const c = await h.mgr.create(h.req(LONG, { healthcheck: check(['CMD-SHELL', 'echo probing; sleep 2'], { interval: 50, timeout: 5000 }) }));
+  await h.mgr.start(c.id);
+  await until(() => probeProcesses(c.id).length > 0, 5000, 'a probe in flight');
+  await h.mgr.pause(c.id);
+  const t0 = Date.now();
+  await h.mgr.close();
+  expect(Date.now() - t0).toBeLessThan(3000);
+  h.mgr = await h.open();
+  expect(h.mgr.health.probing(c.id)).toBe(false);
+  expect(statusOf(c.id)).toBe('starting');
+  await h.mgr.resume(c.id);
+  expect(h.mgr.health.probing(c.id)).toBe(true);
+  await until(() => statusOf(c.id) === 'healthy', 8000, 'healthy after the thaw');
+  expect(health(c.id)!.log.every((l) => l.output === 'probing\n')).toBe(true);
+});
+
 it('resumes probing a running container after a supervisor restart, keeping its status', async () => {
   const c = await h.mgr.create(h.req(LONG, { healthcheck: check(['CMD-SHELL', 'test -f /tmp/ok'], { interval: 150, retries: 1 }) }));
   await h.mgr.start(c.id);

@@ -46,11 +46,16 @@ export class HealthMonitor {
     return this.loops.has(id);
   }
 
-  /** Ends every loop and waits for probes in flight to be dropped. */
-  async close(): Promise<void> {
+  /**
+   * Ends every loop and waits (up to `waitMs`) for probes in flight to be dropped. A probe killed in a
+   * frozen container only ends once it is thawed, so the wait is bounded.
+   */
+  async close(waitMs = 2000): Promise<void> {
     const idle = [...this.loops.values()].map((l) => l.idle);
     for (const id of [...this.loops.keys()]) this.end(id);
-    await Promise.all(idle);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(idle), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
   }
 
   private begin(e: Entry, reset: boolean): void {
