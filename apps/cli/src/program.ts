@@ -174,7 +174,7 @@ export function buildProgram(): Command {
     .option('-n, --last <n>', 'show the n last created containers')
     .option('-q, --quiet', 'only ids')
     .option('-s, --size', 'show the writable layer size')
-    .option('-f, --filter <k=v>', 'filter: status, name, label, ancestor, exited, id (repeatable)', collect)
+    .option('-f, --filter <k=v>', 'filter: status, name, label, ancestor, exited, id, health (repeatable)', collect)
     .option('--format <template>', 'json, a Go template, or "table TEMPLATE"')
     .option('--no-trunc', 'do not truncate')
     .action(lazy(insp, (m) => m.ps));
