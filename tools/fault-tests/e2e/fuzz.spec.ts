@@ -3,7 +3,7 @@
 // Every call must end with a proper gRPC status within its deadline, and no service may crash.
 import { randomBytes, randomInt } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { contentV1, imagesV1, snapshotsV1, containersV1, networksV1, inspectorV1 } from '@berth/api';
+import { contentV1, imagesV1, snapshotsV1, containersV1, networksV1, volumesV1, inspectorV1 } from '@berth/api';
 import { checkHealth } from '@berth/testing';
 import { importBusybox, removeAllContainers, SERVICES, startBerth, type BerthUnderTest, type ServiceName } from './harness';
 
@@ -23,6 +23,7 @@ const DEFINITIONS: [ServiceName, Record<string, MethodDef>][] = [
   ['rootfs', snapshotsV1.SnapshotsService as unknown as Record<string, MethodDef>],
   ['supervisor', containersV1.ContainersService as unknown as Record<string, MethodDef>],
   ['supervisor', networksV1.NetworksService as unknown as Record<string, MethodDef>],
+  ['supervisor', volumesV1.VolumesService as unknown as Record<string, MethodDef>],
   ['inspector', inspectorV1.InspectorService as unknown as Record<string, MethodDef>],
 ];
 const PER_RPC = Number(process.env.BERTH_FUZZ_PER_RPC ?? 10);
@@ -173,5 +174,7 @@ describe('fuzzing every RPC', () => {
     await removeAllContainers(b.berth);
     for (const n of (await b.berth.networks.list({ nameContains: '' })).networks) if (!netsBefore.has(n.name)) await b.berth.networks.remove({ id: n.id }).catch(() => undefined);
     for (const s of (await b.berth.snapshots.list({ parent: '' })).snapshots.reverse()) if (!snapsBefore.has(s.key)) await b.berth.removeSnapshot(s.key).catch(() => undefined);
+    await b.berth.volumes.prune({ all: true });
+    expect(await b.berth.volumes.list()).toEqual([]);
   });
 });

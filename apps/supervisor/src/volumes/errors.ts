@@ -11,7 +11,7 @@ export class VolumeNotFoundError extends NotFoundError {
 /** A volume name docker would refuse. */
 export class InvalidVolumeNameError extends InvalidArgumentError {
   constructor(name: string) {
-    super(`invalid volume name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-]+ are allowed (at least 2 characters)`);
+    super(`invalid volume name "${name.length > 80 ? `${name.slice(0, 80)}...` : name}": only [a-zA-Z0-9][a-zA-Z0-9_.-]+ are allowed (2 to 255 characters)`);
   }
 }
 

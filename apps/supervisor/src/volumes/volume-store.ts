@@ -13,7 +13,8 @@ import {
 } from './errors';
 import { publishVolumeEvent, type VolumeEventExtra, type VolumeEventSink } from './volume-events';
 
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+// Docker's pattern, and at most 255 characters: the name is a directory name (NAME_MAX).
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,254}$/;
 const RECORD = 'volume.json';
 
 export interface VolumeRecord {
@@ -215,7 +216,8 @@ export class Volumes {
     const users = this.users(name);
     if (users.length) throw new VolumeInUseError(name, users.map((u) => u.slice(0, 12)));
     // The rename takes it out of every listing in one step; the data goes after.
-    const gone = path.join(this.root, `.removing-${name}-${randomBytes(4).toString('hex')}`);
+    // Not named after the volume: a 255-character name would make the temp name too long.
+    const gone = path.join(this.root, `.removing-${randomBytes(8).toString('hex')}`);
     fs.renameSync(this.dir(name), gone);
     fs.rmSync(gone, { recursive: true, force: true });
     publishVolumeEvent(this.opts.events, 'volume.destroy', name);
