@@ -7,8 +7,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { containersV1 } from '@berth/api';
-import { VolumesClient, type Volume } from '@berth/api/dist/generated/berth/containers/v1/volumes';
+import { containersV1, volumesV1 } from '@berth/api';
+
+type Volume = volumesV1.Volume;
+const { VolumesClient } = volumesV1;
+type VolumesClient = volumesV1.VolumesClient;
 import { EventBus, type Envelope } from '@berth/events';
 import {
   buildImage, busyboxRootfsFixture, spawnService, startNatsServer, tempBerthDirs, waitHealthy,

@@ -4,8 +4,7 @@
 // names its file literally so a bundler (the CLI's snapshot bundle) follows it instead of failing at run time.
 import type * as api from '@berth/api';
 
-// volumes.proto's module is not re-exported by @berth/api's index; it is loaded from its file like the rest.
-type Api = typeof api & { volumesV1: typeof import('@berth/api/dist/generated/berth/containers/v1/volumes') };
+type Api = typeof api;
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const LOADERS = {

@@ -2,12 +2,11 @@
 // are SDK errors (errors.ts); streaming RPCs are reached through `raw`, wrapped by the helpers in streams.ts.
 // gRPC clients are made on first use, so a program that talks to one service never connects to the others.
 import type { CallOptions, Client, ClientUnaryCall, Metadata, ServiceError } from '@grpc/grpc-js';
-import type { containersV1, contentV1, imagesV1, inspectorV1, networksV1, snapshotsV1 } from '@berth/api';
+import type { containersV1, contentV1, imagesV1, inspectorV1, networksV1, snapshotsV1, volumesV1 } from '@berth/api';
 import { apiPart } from './api-parts';
 import { channelCredentials, resolveTargets, type ClientOptions, type Env, type Service } from './config';
 import { fromServiceError } from './errors';
 import { VolumesApi } from './volumes';
-import type { VolumesClient } from '@berth/api/dist/generated/berth/containers/v1/volumes';
 
 /** The unary methods of a generated grpc-js client, promisified. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -19,7 +18,7 @@ export type Promisified<C> = {
 export interface RawClients {
   containers: containersV1.ContainersClient;
   networks: networksV1.NetworksClient;
-  volumes: VolumesClient;
+  volumes: volumesV1.VolumesClient;
   images: imagesV1.ImagesClient;
   content: contentV1.ContentClient;
   snapshots: snapshotsV1.SnapshotsClient;

@@ -1,6 +1,6 @@
 // berth.volumes: the supervisor's Volumes service with docker's defaults filled in, so a caller names only
 // what it means (`berth.volumes.create({ name: 'data' })`, `berth.volumes.list({ dangling: true })`).
-import type * as v from '@berth/api/dist/generated/berth/containers/v1/volumes';
+import type { volumesV1 as v } from '@berth/api';
 import type { Promisified } from './clients';
 
 export type Volume = v.Volume;

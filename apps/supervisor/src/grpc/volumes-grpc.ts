@@ -2,11 +2,10 @@
 import type { Logger } from '@berth/service-kit';
 import { unary, type ServiceRegistration } from '@berth/service-kit';
 import pino from 'pino';
-// Deep import: libs/api's index does not re-export volumes.proto's module (see the report).
-import { VolumesService, type Volume, type VolumesServer } from '@berth/api/dist/generated/berth/containers/v1/volumes';
+import { volumesV1 } from '@berth/api';
 import type { VolumeInfo, Volumes } from '../volumes/volume-store';
 
-export function toProtoVolume(v: VolumeInfo): Volume {
+export function toProtoVolume(v: VolumeInfo): volumesV1.Volume {
   return {
     name: v.name,
     driver: v.driver,
@@ -20,7 +19,7 @@ export function toProtoVolume(v: VolumeInfo): Volume {
 }
 
 export function volumesServiceRegistration(volumes: Volumes, log: Logger = pino({ level: 'silent' })): ServiceRegistration {
-  const impl: VolumesServer = {
+  const impl: volumesV1.VolumesServer = {
     create: unary(log, 'Volumes.Create', async (req) =>
       toProtoVolume(volumes.create({ name: req.name, driver: req.driver, labels: req.labels, driverOpts: req.driverOpts }).volume)),
     list: unary(log, 'Volumes.List', async (req) => ({
@@ -36,5 +35,5 @@ export function volumesServiceRegistration(volumes: Volumes, log: Logger = pino(
       return { volumesDeleted: r.deleted, spaceReclaimed: r.reclaimed };
     }),
   };
-  return { name: 'berth.containers.v1.Volumes', definition: VolumesService, implementation: impl };
+  return { name: 'berth.containers.v1.Volumes', definition: volumesV1.VolumesService, implementation: impl };
 }

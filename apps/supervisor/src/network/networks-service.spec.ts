@@ -5,14 +5,15 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { startGrpcServer, type RunningGrpcServer } from '@berth/service-kit';
-import {
-  NetworksClient,
-  type CreateNetworkRequest,
-  type ListNetworksRequest,
-  type ListNetworksResponse,
-  type Network,
-  type NetworkRef,
-} from '@berth/api/dist/generated/berth/containers/v1/networks';
+import { networksV1 } from '@berth/api';
+
+type CreateNetworkRequest = networksV1.CreateNetworkRequest;
+type ListNetworksRequest = networksV1.ListNetworksRequest;
+type ListNetworksResponse = networksV1.ListNetworksResponse;
+type Network = networksV1.Network;
+type NetworkRef = networksV1.NetworkRef;
+const { NetworksClient } = networksV1;
+type NetworksClient = networksV1.NetworksClient;
 import { createNetworking } from './networking';
 
 type Call<Req, Res> = (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown;

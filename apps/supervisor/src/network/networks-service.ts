@@ -2,16 +2,11 @@
 import type { Logger } from '@berth/service-kit';
 import { unary, UnavailableError, type ServiceRegistration } from '@berth/service-kit';
 import pino from 'pino';
-// Deep import: libs/api's index does not re-export networks.proto's module yet (see the report).
-import {
-  NetworksService,
-  type Network,
-  type NetworksServer,
-} from '@berth/api/dist/generated/berth/containers/v1/networks';
+import { networksV1 } from '@berth/api';
 import type { NetworkDetails, Networks } from './networking';
 import type { NetworkRecord } from './network-registry';
 
-export function toProtoNetwork(n: NetworkRecord | NetworkDetails): Network {
+export function toProtoNetwork(n: NetworkRecord | NetworkDetails): networksV1.Network {
   return {
     id: n.id,
     name: n.name,
@@ -38,7 +33,7 @@ export function networksServiceRegistration(networks: Networks, log: Logger = pi
     if (!m) throw new UnavailableError('containers are not open yet');
     return m;
   };
-  const impl: NetworksServer = {
+  const impl: networksV1.NetworksServer = {
     create: unary(log, 'Networks.Create', async (req) => {
       const opts: Parameters<Networks['create']>[0] = { name: req.name, labels: req.labels };
       if (req.subnet) opts.subnet = req.subnet;
@@ -60,5 +55,5 @@ export function networksServiceRegistration(networks: Networks, log: Logger = pi
       return {};
     }),
   };
-  return { name: 'berth.containers.v1.Networks', definition: NetworksService, implementation: impl };
+  return { name: 'berth.containers.v1.Networks', definition: networksV1.NetworksService, implementation: impl };
 }
