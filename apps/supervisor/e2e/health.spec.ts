@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import { containersV1 } from '@berth/api';
 import { InvalidHealthcheckError } from '../src/health/errors';
 import { HEALTH_TOPIC } from '../src/health/health-monitor';
-import { subjectFor } from '@berth/events';
+import { EventBus, subjectFor, type Envelope } from '@berth/events';
+import { startNatsServer } from '@berth/testing';
 import { makeHarness, until, type Harness } from './harness';
 
 jest.setTimeout(60_000);
@@ -68,6 +69,39 @@ it('is starting at the start and healthy after the first good probe; the event s
   expect(subjectFor(HEALTH_TOPIC)).toBe('berth.events.container.health-status');
   const ev = h.sink.events.find((e) => e.topic === HEALTH_TOPIC)!;
   expect(ev.attributes).toMatchObject({ name: c.name, image: 'busybox:latest', healthStatus: 'healthy' });
+});
+
+it('publishes the changes on a real NATS, in order, stored in the stream', async () => {
+  const nats = await startNatsServer();
+  const bus = await EventBus.connect({ url: nats.url, source: 'supervisor', node: 'test' });
+  const live: Envelope[] = [];
+  const sub = bus.subscribe(HEALTH_TOPIC, (ev) => live.push(ev));
+  try {
+    // This test's own harness publishes to the bus as well as to its sink.
+    await h.teardown();
+    let sink: Harness['sink'] | undefined;
+    h = await makeHarness({ events: { publish: (ev) => (sink?.publish(ev), bus.publish(ev)) } });
+    sink = h.sink;
+    const since = new Date();
+    const c = await h.mgr.create(h.req(['sh', '-c', 'touch /tmp/ok; sleep 0.8; rm /tmp/ok; sleep 1; touch /tmp/ok; sleep 600'],
+      { healthcheck: check(['CMD', 'test', '-f', '/tmp/ok'], { retries: 1 }) }));
+    await h.mgr.start(c.id);
+    await until(() => healthEvents(c.id).length === 3, 8000, 'three changes');
+    await bus.flush();
+    await until(() => live.length === 3, 3000, 'three events on NATS');
+    expect(live.map((e) => [e.topic, e.subjectId, e.attributes.healthStatus, e.attributes.name])).toEqual([
+      [HEALTH_TOPIC, c.id, 'healthy', c.name], [HEALTH_TOPIC, c.id, 'unhealthy', c.name], [HEALTH_TOPIC, c.id, 'healthy', c.name],
+    ]);
+    const stored: string[] = [];
+    for await (const ev of bus.replay({ filter: HEALTH_TOPIC, since, until: new Date() })) stored.push(ev.envelope.attributes.healthStatus!);
+    expect(stored).toEqual(['healthy', 'unhealthy', 'healthy']);
+  } finally {
+    sub.unsubscribe();
+    await h.teardown();
+    h = await makeHarness();
+    await bus.close();
+    await nats.dispose();
+  }
 });
 
 it('turns unhealthy after `retries` failures, with the outputs in the log, and healthy again when it passes', async () => {
