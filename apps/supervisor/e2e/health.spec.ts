@@ -2,6 +2,7 @@
 // runtime's exec in the container, status starting -> healthy/unhealthy, the log, timeouts, the start period,
 // the loop's end with the container and its return after a pause or a supervisor restart.
 import * as fs from 'node:fs';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { containersV1 } from '@berth/api';
 import { InvalidHealthcheckError } from '../src/health/errors';
 import { HEALTH_TOPIC } from '../src/health/health-monitor';
@@ -199,6 +200,7 @@ it('refuses bad checks at create, naming the field, and leaves nothing behind', 
   for (const [hc, msg] of bad) {
     const err = await h.mgr.create(h.req(LONG, { healthcheck: hc })).catch((e: Error) => e);
     expect(err).toBeInstanceOf(InvalidHealthcheckError);
+    expect((err as InvalidHealthcheckError).grpcCode).toBe(grpcStatus.INVALID_ARGUMENT);
     expect((err as Error).message).toMatch(msg);
   }
   expect(h.mgr.list(true)).toEqual([]);
