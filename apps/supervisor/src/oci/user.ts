@@ -3,7 +3,7 @@
 // /etc/passwd is a link to "/etc/shadow" or "../../.." reads its own files, never the host's.
 import * as fs from 'node:fs';
 import { InvalidConfigError } from '../errors';
-import { resolveInRoot } from '../volumes/copy-up';
+import { resolveInRoot } from './in-root';
 import type { ResolvedUser } from './spec';
 
 /** Resolves the user (empty means root) and the extra groups against the rootfs. */

@@ -2,7 +2,8 @@
 // volumes get the image's content once (copy-up) and volume.mount is published for each; when the run is
 // released, volume.unmount. Docker emits the same pair around each run.
 import type { Entry, RunnerHost } from '../container-types';
-import { copyUp, isEmptyDir, mkdirInRoot } from './copy-up';
+import { mkdirInRoot } from '../oci/in-root';
+import { copyUp, isEmptyDir } from './copy-up';
 import { InvalidMountError, VolumeNotFoundError } from './errors';
 
 function volumeMounts(e: Entry) {

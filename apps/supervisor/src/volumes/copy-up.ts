@@ -5,78 +5,8 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { resolveInRoot } from '../oci/in-root';
 import { VolumeCopyUpError } from './errors';
-
-const MAX_LINKS = 40;
-
-/**
- * The host path of `p` inside `root`, following symlinks as the container would see them (an absolute
- * target starts again at root, ".." stops at root); undefined when a part does not exist or links loop.
- */
-export function resolveInRoot(root: string, p: string): string | undefined {
-  const todo = p.split('/').filter((c) => c && c !== '.');
-  const done: string[] = [];
-  let links = 0;
-  while (todo.length) {
-    const c = todo.shift()!;
-    if (c === '..') {
-      done.pop();
-      continue;
-    }
-    const host = path.join(root, ...done, c);
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(host);
-    } catch {
-      return undefined;
-    }
-    if (st.isSymbolicLink()) {
-      if (++links > MAX_LINKS) return undefined;
-      const target = fs.readlinkSync(host);
-      if (target.startsWith('/')) done.length = 0;
-      todo.unshift(...target.split('/').filter((x) => x && x !== '.'));
-      continue;
-    }
-    done.push(c);
-  }
-  return path.join(root, ...done);
-}
-
-/**
- * Makes the directory `p` inside `root` (its missing parts, following links as resolveInRoot does), so the
- * runtime finds a mount point where an image link leads somewhere the image lacks, as docker makes mount
- * points in the container's layer. Returns the host path, or undefined when a part is not a directory.
- */
-export function mkdirInRoot(root: string, p: string): string | undefined {
-  const todo = p.split('/').filter((c) => c && c !== '.');
-  const done: string[] = [];
-  let links = 0;
-  while (todo.length) {
-    const c = todo.shift()!;
-    if (c === '..') {
-      done.pop();
-      continue;
-    }
-    const host = path.join(root, ...done, c);
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.lstatSync(host);
-    } catch {
-      fs.mkdirSync(host, { mode: 0o755 });
-      st = fs.lstatSync(host);
-    }
-    if (st.isSymbolicLink()) {
-      if (++links > MAX_LINKS) return undefined;
-      const target = fs.readlinkSync(host);
-      if (target.startsWith('/')) done.length = 0;
-      todo.unshift(...target.split('/').filter((x) => x && x !== '.'));
-      continue;
-    }
-    if (!st.isDirectory()) return undefined;
-    done.push(c);
-  }
-  return path.join(root, ...done);
-}
 
 export function isEmptyDir(dir: string): boolean {
   return fs.readdirSync(dir).length === 0;
