@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { mkdirInRoot, resolveInRoot } from './copy-up';
+import { mkdirInRoot, resolveInRoot } from './in-root';
 
 let root: string;
 beforeEach(() => {
