@@ -4,8 +4,8 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import { containersV1 } from '@berth/api';
-import { AmbiguousContainerRefError, ContainerNotFoundError, IdInUseError, InvalidConfigError, InvalidWaitConditionError,
-  NameInUseError, NotPausedError, NotRunningError, PausedError, RunningDeleteError, RuntimeError, UpdateRefusedError, VolumeSourceMissingError } from './errors';
+import { AmbiguousContainerRefError, ContainerNotFoundError, IdInUseError, InvalidWaitConditionError,
+  NameInUseError, NotPausedError, NotRunningError, PausedError, RunningDeleteError, RuntimeError, UpdateRefusedError } from './errors';
 import { removeCgroups } from './cgroup-cleanup';
 import { publishContainerEvent, type EventExtra } from './container-events';
 import { writeHostname } from './container-files';
@@ -15,14 +15,14 @@ import type { ContainerManagerOptions, CreateRequest, Entry, RunnerHost, StartHo
 import { KeyedMutex } from './keyed-mutex';
 import { Layout, type ContainerPaths } from './layout';
 import { checkId, checkName, generateName, newContainerId } from './names';
+import { checkCreateRequest, newContainerRecord } from './container-create';
 import { buildSpec, linuxResources, readHostHardLimits, specJson, validateConfig } from './oci/spec';
 import { OciRuntime } from './runtime/oci-runtime';
-import { portRequests } from './port-requests';
 import { parseSignal } from './signals';
-import { HealthMonitor, validateHealthcheck } from './health/health-monitor';
+import { HealthMonitor } from './health/health-monitor';
 import { ContainerStore, NO_FACTS } from './store/container-store';
-import { mountType, resolveMounts } from './volumes/container-mounts';
-import { VolumeInUseError } from './volumes/errors';
+import { resolveMounts } from './volumes/container-mounts';
+import { removeAnonymousVolumes, volumeUsers } from './volumes/container-volumes';
 
 // The types and removeCgroups lived here; callers import them from this file.
 export type { ContainerManagerOptions, CreateRequest, Entry, StartHooks, WaitCondition } from './container-types';
@@ -156,38 +156,15 @@ export class ContainerManager implements RunnerHost {
       const name = req.name ? checkName(req.name) : generateName((n) => this.nameOwner(n) !== undefined);
       const owner = this.nameOwner(name);
       if (owner) throw new NameInUseError(name, owner);
-      validateConfig(req.config, req.hostConfig);
-      validateHealthcheck(req.config.healthcheck);
-      portRequests(req.config, req.hostConfig);
-      if (req.rootfs.length === 0) throw new InvalidConfigError('no rootfs mounts given: prepare a snapshot first');
-      for (const v of req.hostConfig.volumes) if (mountType(v) === 'bind' && !fs.existsSync(v.source)) throw new VolumeSourceMissingError(v.source);
+      checkCreateRequest(req);
       // Named volumes are made on first use, anonymous ones for empty sources and image VOLUME paths; the
       // record keeps the resolved names.
       const { mounts, made } = resolveMounts(this.opts.volumes, req.config, req.hostConfig.volumes);
       const p = this.layout.paths(id);
-      const config: containersV1.ContainerConfig = { ...req.config, hostname: req.config.hostname || id.slice(0, 12) };
-      const ctr: containersV1.Container = {
-        id,
-        name,
-        createdAt: new Date(),
-        config,
-        hostConfig: { ...req.hostConfig, volumes: mounts },
-        state: { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: undefined, finishedAt: undefined, restartCount: 0, conmonPid: 0, health: undefined },
-        rootfs: req.rootfs,
-        snapshotKey: req.snapshotKey ?? '',
-        stateDir: p.dir,
-        logPath: p.log,
-        sandboxKey: '',
-        networks: [],
-        ports: [],
-        hostnamePath: p.hostname,
-        hostsPath: p.hosts,
-        resolvConfPath: p.resolvConf,
-        extraNetworks: [],
-      };
+      const ctr = newContainerRecord(id, name, req, mounts, p);
       try {
         fs.mkdirSync(p.dir, { recursive: true, mode: 0o700 });
-        writeHostname(p.hostname, config.hostname);
+        writeHostname(p.hostname, ctr.config!.hostname);
         // The spec as it will run (user and network are settled again at start).
         const spec = buildSpec(this.runner.specInputs(ctr, p, { uid: 0, gid: 0, additionalGids: [] }, undefined));
         fs.writeFileSync(p.configCopy, specJson(spec));
@@ -206,11 +183,7 @@ export class ContainerManager implements RunnerHost {
 
   /** Ids of the containers (running or not) whose mounts use the volume. */
   volumeUsers(name: string): string[] {
-    const out: string[] = [];
-    for (const e of this.entries.values()) {
-      if (e.s.ctr.hostConfig!.volumes.some((m) => m.type === 'volume' && m.source === name)) out.push(e.s.ctr.id);
-    }
-    return out;
+    return volumeUsers(this.entries.values(), name);
   }
 
   private nameOwner(name: string): string | undefined {
@@ -405,22 +378,9 @@ export class ContainerManager implements RunnerHost {
       this.store.delete(id);
       this.entries.delete(id);
       this.publish('container.destroy', e);
-      if (removeVolumes) this.removeAnonymousVolumes(e);
+      if (removeVolumes) removeAnonymousVolumes(this.opts, e.s.ctr);
       this.changes.emit(`removed:${id}`, st.exitCode);
     });
-  }
-
-  private removeAnonymousVolumes(e: Entry): void {
-    for (const m of e.s.ctr.hostConfig!.volumes) {
-      if (m.type !== 'volume' || !m.anonymous) continue;
-      try {
-        this.opts.volumes?.remove(m.source, true);
-      } catch (err) {
-        // Another container mounts it too (docker run --volumes-from style): it stays, as docker's does.
-        if (!(err instanceof VolumeInUseError)) throw err;
-        this.opts.log?.info({ volume: m.source }, 'anonymous volume kept: still in use');
-      }
-    }
   }
 
   /** Stops watching and closes the store; containers keep running under their conmon. */

@@ -1,10 +1,11 @@
 // A container's volumes around its runs: at start (rootfs mounted, before the runtime create) the new empty
 // volumes get the image's content once (copy-up) and volume.mount is published for each; when the run is
 // released, volume.unmount. Docker emits the same pair around each run.
+import type { containersV1 } from '@berth/api';
 import type { Entry, RunnerHost } from '../container-types';
 import { mkdirInRoot } from '../oci/in-root';
 import { copyUp, isEmptyDir } from './copy-up';
-import { InvalidMountError, VolumeNotFoundError } from './errors';
+import { InvalidMountError, VolumeInUseError, VolumeNotFoundError } from './errors';
 
 function volumeMounts(e: Entry) {
   return e.s.ctr.hostConfig!.volumes.filter((m) => m.type === 'volume');
@@ -39,4 +40,27 @@ export function releaseVolumes(h: Pick<RunnerHost, 'opts'>, e: Entry): void {
   if (!e.s.facts.volumesMounted) return;
   for (const m of volumeMounts(e)) h.opts.volumes?.publish('volume.unmount', m.source, { containerId: e.s.ctr.id });
   e.s.facts.volumesMounted = false;
+}
+
+/** docker rm -v and --rm: the container's anonymous volumes go; named ones stay. */
+export function removeAnonymousVolumes(opts: RunnerHost['opts'], ctr: containersV1.Container): void {
+  for (const m of ctr.hostConfig!.volumes) {
+    if (m.type !== 'volume' || !m.anonymous) continue;
+    try {
+      opts.volumes?.remove(m.source, true);
+    } catch (err) {
+      // Another container mounts it too (docker run --volumes-from style): it stays, as docker's does.
+      if (!(err instanceof VolumeInUseError)) throw err;
+      opts.log?.info({ volume: m.source }, 'anonymous volume kept: still in use');
+    }
+  }
+}
+
+/** Ids of the containers (running or not) whose mounts use the volume. */
+export function volumeUsers(entries: Iterable<Entry>, name: string): string[] {
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.s.ctr.hostConfig!.volumes.some((m) => m.type === 'volume' && m.source === name)) out.push(e.s.ctr.id);
+  }
+  return out;
 }

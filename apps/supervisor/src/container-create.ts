@@ -1,0 +1,43 @@
+// What Create checks before anything is made, and the new container's record. Kept apart from the manager:
+// both are pure over the request, and the manager keeps the locking, the files and the events.
+import * as fs from 'node:fs';
+import type { containersV1 } from '@berth/api';
+import type { CreateRequest } from './container-types';
+import { InvalidConfigError, VolumeSourceMissingError } from './errors';
+import { validateHealthcheck } from './health/health-monitor';
+import type { ContainerPaths } from './layout';
+import { validateConfig } from './oci/spec';
+import { portRequests } from './port-requests';
+import { mountType } from './volumes/container-mounts';
+
+/** Everything about the request that would only fail later (at start, in the runtime): refused now. */
+export function checkCreateRequest(req: CreateRequest): void {
+  validateConfig(req.config, req.hostConfig);
+  validateHealthcheck(req.config.healthcheck);
+  portRequests(req.config, req.hostConfig);
+  if (req.rootfs.length === 0) throw new InvalidConfigError('no rootfs mounts given: prepare a snapshot first');
+  for (const v of req.hostConfig.volumes) if (mountType(v) === 'bind' && !fs.existsSync(v.source)) throw new VolumeSourceMissingError(v.source);
+}
+
+/** The record of a container just created: its mounts resolved (volume names), its files at `p`. */
+export function newContainerRecord(id: string, name: string, req: CreateRequest, mounts: containersV1.VolumeMount[], p: ContainerPaths): containersV1.Container {
+  return {
+    id,
+    name,
+    createdAt: new Date(),
+    config: { ...req.config, hostname: req.config.hostname || id.slice(0, 12) },
+    hostConfig: { ...req.hostConfig, volumes: mounts },
+    state: { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: undefined, finishedAt: undefined, restartCount: 0, conmonPid: 0, health: undefined },
+    rootfs: req.rootfs,
+    snapshotKey: req.snapshotKey ?? '',
+    stateDir: p.dir,
+    logPath: p.log,
+    sandboxKey: '',
+    networks: [],
+    ports: [],
+    hostnamePath: p.hostname,
+    hostsPath: p.hosts,
+    resolvConfPath: p.resolvConf,
+    extraNetworks: [],
+  };
+}
