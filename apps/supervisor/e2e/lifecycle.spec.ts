@@ -1,7 +1,8 @@
 // Real containers under conmon + crun on the busybox rootfs: run, exit codes, failures, cgroups.
 import * as fs from 'node:fs';
 import { containersV1 } from '@berth/api';
-import { makeHarness, logLines, type Harness } from './harness';
+import { makeHarness, logLines, until, type Harness } from './harness';
+import { LocalNetworkProvider } from '../src/local-network';
 import { StartFailedError, NameInUseError, InvalidNameError, VolumeSourceMissingError, MemoryTooLowError, NotRunningError,
   RunningDeleteError, ContainerNotFoundError, AmbiguousContainerRefError } from '../src/errors';
 
@@ -31,6 +32,27 @@ describe('run to completion', () => {
     ]);
     expect(h.sink.topics(c.id)).toEqual(['container.create', 'container.start', 'container.die']);
     expect(h.sink.events.find((e) => e.topic === 'container.die')!.attributes.exitCode).toBe('0');
+  });
+
+  it('wait on a container that already exited still returns only after its release (network, mounts)', async () => {
+    // A teardown slow enough that the exit is recorded well before the release ends.
+    let released = false;
+    class SlowTeardown extends LocalNetworkProvider {
+      override async teardown(id: string): Promise<void> {
+        await new Promise((r) => setTimeout(r, 400));
+        await super.teardown(id);
+        released = true;
+      }
+    }
+    await h.teardown();
+    h = await makeHarness({ network: new SlowTeardown() });
+    const c = await h.mgr.create(h.req(['true']));
+    await h.mgr.start(c.id);
+    await until(() => h.mgr.get(c.id).state!.status === 'exited', 5000, 'exit recorded');
+    expect(released).toBe(false);
+    expect(await h.mgr.wait(c.id)).toBe(0);
+    expect(released).toBe(true);
+    expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(h.mgr.paths(c.id).rootfs);
   });
 
   it('reports exit codes and can start again', async () => {

@@ -325,7 +325,11 @@ export class ContainerManager implements RunnerHost {
     const id = this.resolve(ref);
     const e = this.entry(id);
     const status = e.s.ctr.state!.status;
-    if (cond === 'not-running' && !ACTIVE.has(status) && status !== 'restarting' && !e.starting) return e.s.ctr.state!.exitCode;
+    if (cond === 'not-running' && !ACTIVE.has(status) && status !== 'restarting' && !e.starting) {
+      // Exited before the call: its release may still be running (volume.unmount not yet published).
+      await e.cleanup;
+      return e.s.ctr.state!.exitCode;
+    }
     const event = cond === 'removed' ? `removed:${id}` : `exit:${id}`;
     const code = await new Promise<number>((resolve, reject) => {
       const onEvent = (code: number) => {
