@@ -2,33 +2,23 @@
 // what ps, inspect and events show, the health filter, and bad values refused with exit 125.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildImage, busyboxLayerEntries, dockerArchive, sha256, type BuiltImage } from '@berth/testing';
+import { buildImage, busyboxLayerEntries, dockerArchive } from '@berth/testing';
 import { cleanContainers, startWorld, until, type World } from './harness';
 
 jest.setTimeout(60_000);
 
 let w: World;
 
-/** The image with Config.Healthcheck set (buildImage has no such field): config, its digest and the manifest redone. */
-function withHealthcheck(img: BuiltImage, check: Record<string, unknown>): BuiltImage {
-  const cfg = JSON.parse(img.config.toString()) as { config: Record<string, unknown> };
-  cfg.config.Healthcheck = check;
-  const config = Buffer.from(JSON.stringify(cfg));
-  const manifest = JSON.parse(img.manifest.toString()) as { config: { digest: string; size: number } };
-  manifest.config = { ...manifest.config, digest: sha256(config), size: config.length };
-  const m = Buffer.from(JSON.stringify(manifest));
-  return { ...img, config, configDigest: sha256(config), manifest: m, manifestDigest: sha256(m) };
-}
-
 beforeAll(async () => {
   w = await startWorld();
   expect((await w.berth(['load', '-i', w.archive])).code).toBe(0);
   // HEALTHCHECK --interval=200ms --retries=2 CMD cat /tmp/ok, with /tmp/ok in the image.
-  const img = withHealthcheck(await buildImage({
+  const img = await buildImage({
     name: 'checked:latest',
     cmd: ['sleep', '1000'],
     layers: [busyboxLayerEntries(), [{ type: 'file', path: 'tmp/ok', content: 'image ok\n' }]],
-  }), { Test: ['CMD', 'cat', '/tmp/ok'], Interval: 200_000_000, Retries: 2 });
+    healthcheck: { Test: ['CMD', 'cat', '/tmp/ok'], Interval: 200_000_000, Retries: 2 },
+  });
   const archive = path.join(w.root, 'checked.tar');
   fs.writeFileSync(archive, await dockerArchive([img]));
   expect((await w.berth(['load', '-i', archive])).code).toBe(0);

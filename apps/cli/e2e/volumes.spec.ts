@@ -3,29 +3,19 @@
 // prune with its prompt, system df, and bad flag values refused with exit 125.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildImage, busyboxLayerEntries, dockerArchive, sha256, type BuiltImage } from '@berth/testing';
+import { buildImage, busyboxLayerEntries, dockerArchive } from '@berth/testing';
 import { cleanContainers, startWorld, until, type World } from './harness';
 
 let w: World;
 
-/** The image with Config.Volumes set (buildImage has no such field): config, its digest and the manifest redone. */
-function withVolumes(img: BuiltImage, paths: string[]): BuiltImage {
-  const cfg = JSON.parse(img.config.toString()) as { config: Record<string, unknown> };
-  cfg.config.Volumes = Object.fromEntries(paths.map((p) => [p, {}]));
-  const config = Buffer.from(JSON.stringify(cfg));
-  const manifest = JSON.parse(img.manifest.toString()) as { config: { digest: string; size: number } };
-  manifest.config = { ...manifest.config, digest: sha256(config), size: config.length };
-  const m = Buffer.from(JSON.stringify(manifest));
-  return { ...img, config, configDigest: sha256(config), manifest: m, manifestDigest: sha256(m) };
-}
-
 beforeAll(async () => {
   w = await startWorld();
   expect((await w.berth(['load', '-i', w.archive])).code).toBe(0);
-  const img = withVolumes(await buildImage({
+  const img = await buildImage({
     name: 'seeded:latest',
     layers: [busyboxLayerEntries(), [{ type: 'dir', path: 'data/' }, { type: 'file', path: 'data/seed', content: 'from the image\n' }]],
-  }), ['/data']);
+    volumes: ['/data'],
+  });
   const archive = path.join(w.root, 'seeded.tar');
   fs.writeFileSync(archive, await dockerArchive([img]));
   expect((await w.berth(['load', '-i', archive])).code).toBe(0);

@@ -1,6 +1,7 @@
 // Health checks as docker shows them: State.Health ({Status, FailingStreak, Log}), Config.Healthcheck (fields
 // left out when zero, durations in nanoseconds), and the "(healthy)" / "(health: starting)" of ps's status.
 import type { containersV1 } from '@berth/api';
+import { imageHealthcheck } from '@berth/client';
 import { rfc3339Nano } from './docker-time';
 
 /** State.Health, or undefined for a container without a health check (docker leaves the key out). */
@@ -15,15 +16,8 @@ export function healthJson(h: containersV1.Health | undefined): Record<string, u
 
 /** Config.Healthcheck as docker's HealthConfig marshals it (omitempty on every field); undefined without one. */
 export function healthcheckJson(hc: containersV1.Healthcheck | undefined): Record<string, unknown> | undefined {
-  if (!hc) return undefined;
-  const out: Record<string, unknown> = {};
-  if (hc.test.length) out.Test = hc.test;
-  if (hc.interval) out.Interval = hc.interval;
-  if (hc.timeout) out.Timeout = hc.timeout;
-  if (hc.startPeriod) out.StartPeriod = hc.startPeriod;
-  if (hc.startInterval) out.StartInterval = hc.startInterval;
-  if (hc.retries) out.Retries = hc.retries;
-  return out;
+  // The image config's shape (docker commit writes it there the same way).
+  return hc ? { ...imageHealthcheck(hc) } : undefined;
 }
 
 /** docker's Health.String(): "health: starting", "healthy", "unhealthy". */

@@ -41,6 +41,10 @@ export interface ImageSpec {
   labels?: Record<string, string>;
   stopSignal?: string;
   user?: string;
+  /** VOLUME paths, e.g. ["/data"]. */
+  volumes?: string[];
+  /** HEALTHCHECK as the image config carries it: { Test: ["CMD-SHELL", "..."], Interval: ns, Retries: n }. */
+  healthcheck?: Record<string, unknown>;
 }
 
 export interface BuiltImage {
@@ -153,6 +157,8 @@ export async function buildImage(spec: ImageSpec, compression: 'none' | 'gzip' =
   if (spec.labels) execution.Labels = spec.labels;
   if (spec.stopSignal) execution.StopSignal = spec.stopSignal;
   if (spec.user) execution.User = spec.user;
+  if (spec.volumes) execution.Volumes = Object.fromEntries(spec.volumes.map((p) => [p, {}]));
+  if (spec.healthcheck) execution.Healthcheck = spec.healthcheck;
   const config = Buffer.from(
     JSON.stringify({
       created: FIXED_MTIME.toISOString(),
