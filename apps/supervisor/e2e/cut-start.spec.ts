@@ -21,32 +21,52 @@ afterEach(async () => {
   await h.teardown();
 });
 
-it('a retried start ends the conmon a cut start left and runs the container with its own exit code', async () => {
+/**
+ * What the crashed supervisor had done: rootfs mounted (and recorded), bundle written, conmon launched ahead;
+ * then its end of the start pipe closed. Returns the container and the cut conmon once it created it.
+ */
+async function cutStart(): Promise<{ id: string; cutConmon: number }> {
   const c = await h.mgr.create(h.req(['sh', '-c', 'exit 3']));
   const e = h.mgr.entries.get(c.id)!;
   const runtime = h.mgr.runtimeOf(e);
   const p = h.mgr.layout.paths(c.id);
-
-  // What the crashed supervisor had done: rootfs mounted (and recorded), bundle written, conmon launched ahead.
   fs.mkdirSync(p.bundle, { recursive: true, mode: 0o700 });
   await mountRootfs(e.s.ctr.rootfs, p.rootfs);
   e.s.facts.mounted = true;
   writeBundleFiles(h.mgr, e.s.ctr, p, { newNetns: true, attachments: [], ports: [], hostsEntries: [], dns: { nameservers: [], search: [], options: [] } }, 'none', {});
   const early = launchEarly({ layout: h.mgr.layout } as RunnerHost, e, runtime, p);
-  // The supervisor dies: its end of the start pipe closes. conmon creates the container on its own.
   early.conmon.startPipe!.destroy();
+  // conmon reads EOF, creates the container by itself and reports PID 1 on the sync pipe; read that before
+  // dropping the other pipes, so whether conmon outlives a closed sync pipe plays no part here.
+  const created = await early.conmon.sync.next();
   early.conmon.release();
+  expect(created?.data).toBeGreaterThan(0);
   await until(() => fs.existsSync(`${runtime.root}/${c.id}`) && readPidFile(p.conmonPidFile) > 0, 10_000, 'the cut conmon to create the container');
-  const cutConmon = readPidFile(p.conmonPidFile);
-  expect(isConmonAlive(cutConmon)).toBe(true);
+  return { id: c.id, cutConmon: readPidFile(p.conmonPidFile) };
+}
 
-  await h.mgr.start(c.id);
-  expect(await h.mgr.wait(c.id)).toBe(3);
-  const st = h.mgr.get(c.id).state!;
+async function retriedStartRuns(id: string, cutConmon: number): Promise<void> {
+  await h.mgr.start(id);
+  expect(await h.mgr.wait(id)).toBe(3);
+  const st = h.mgr.get(id).state!;
   expect(st).toMatchObject({ status: 'exited', exitCode: 3, oomKilled: false });
   expect(st.conmonPid).not.toBe(cutConmon);
   expect(isConmonAlive(cutConmon)).toBe(false);
   // The old conmon reported nothing afterwards: the record still says 3 a moment later.
   await new Promise((r) => setTimeout(r, 300));
-  expect(h.mgr.get(c.id).state!.exitCode).toBe(3);
+  expect(h.mgr.get(id).state!.exitCode).toBe(3);
+}
+
+it('a retried start ends the conmon a cut start left and runs the container with its own exit code', async () => {
+  const { id, cutConmon } = await cutStart();
+  expect(isConmonAlive(cutConmon)).toBe(true);
+  await retriedStartRuns(id, cutConmon);
+});
+
+it('a retried start also clears the runtime container when the cut conmon is gone as well', async () => {
+  const { id, cutConmon } = await cutStart();
+  // Our own child: conmon dying with the supervisor (as on a closed sync pipe) leaves the created container.
+  process.kill(cutConmon, 'SIGKILL');
+  await until(() => !isConmonAlive(cutConmon), 5000, 'the cut conmon to die');
+  await retriedStartRuns(id, cutConmon);
 });
