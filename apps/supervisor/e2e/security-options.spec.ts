@@ -100,8 +100,12 @@ describe('devices, namespaces, groups, OOM settings', () => {
   });
 
   it('--pid host sees the host\'s PID 1; --uts host its name', async () => {
-    const lines = await output('cat /proc/1/comm; hostname', { pidMode: 'host', utsMode: 'host' });
-    expect(lines).toEqual([fs.readFileSync('/proc/1/comm', 'utf8').trim(), os.hostname()]);
+    const lines = await output('cat /proc/1/comm; hostname; cat /etc/hostname; echo $HOSTNAME', { pidMode: 'host', utsMode: 'host' });
+    expect(lines).toEqual([fs.readFileSync('/proc/1/comm', 'utf8').trim(), os.hostname(), os.hostname(), os.hostname()]);    await expect(h.mgr.create(h.req(['true'], { hostname: 'mine' }, { utsMode: 'host' }))).rejects.toThrow(/conflicting options: a hostname and the host's UTS namespace/);
+    // Its record carries the host's name; an update does not take that for a conflict.
+    const c = await h.mgr.create(h.req(['true'], {}, { utsMode: 'host' }));
+    await h.mgr.update(c.id, containersV1.Resources.fromPartial({ cpuShares: 512 }), undefined);
+    expect(h.mgr.get(c.id).hostConfig!.resources!.cpuShares).toBe(512);
   });
 
   it('--pid and --ipc container:NAME join a running container\'s namespaces', async () => {

@@ -1,6 +1,7 @@
 // What Create checks before anything is made, and the new container's record. Kept apart from the manager:
 // both are pure over the request, and the manager keeps the locking, the files and the events.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import type { containersV1 } from '@berth/api';
 import type { CreateRequest } from './container-types';
 import { InvalidConfigError, VolumeSourceMissingError } from './errors';
@@ -13,6 +14,8 @@ import { mountType } from './volumes/container-mounts';
 /** Everything about the request that would only fail later (at start, in the runtime): refused now. */
 export function checkCreateRequest(req: CreateRequest): void {
   validateConfig(req.config, req.hostConfig);
+  // Create only: the record's hostname is the host's then (an update re-checks the record).
+  if (req.hostConfig.utsMode === 'host' && req.config.hostname) throw new InvalidConfigError('conflicting options: a hostname and the host\'s UTS namespace');
   validateHealthcheck(req.config.healthcheck);
   portRequests(req.config, req.hostConfig);
   if (req.rootfs.length === 0) throw new InvalidConfigError('no rootfs mounts given: prepare a snapshot first');
@@ -25,7 +28,8 @@ export function newContainerRecord(id: string, name: string, req: CreateRequest,
     id,
     name,
     createdAt: new Date(),
-    config: { ...req.config, hostname: req.config.hostname || id.slice(0, 12) },
+    // The host's UTS namespace has the host's name: /etc/hostname and HOSTNAME say so too, as docker's do.
+    config: { ...req.config, hostname: req.config.hostname || (req.hostConfig.utsMode === 'host' ? os.hostname() : id.slice(0, 12)) },
     hostConfig: { ...req.hostConfig, volumes: mounts },
     state: { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: undefined, finishedAt: undefined, restartCount: 0, conmonPid: 0, health: undefined },
     rootfs: req.rootfs,

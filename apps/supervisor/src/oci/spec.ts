@@ -92,7 +92,6 @@ export function validateConfig(config: containersV1.ContainerConfig, hostConfig:
   shmSizeOption(hostConfig.shmSize);
   validateExtraHosts(hostConfig.extraHosts);
   validateNamespaceModes(hostConfig);
-  if (hostConfig.utsMode === 'host' && config.hostname) throw new InvalidConfigError('conflicting options: a hostname and the host\'s UTS namespace');
   if (hostConfig.oomScoreAdj < -1000 || hostConfig.oomScoreAdj > 1000) throw new InvalidConfigError(`oom-score-adj ${hostConfig.oomScoreAdj} is outside -1000..1000`);
   if (hostConfig.resources) validateCpuset(hostConfig.resources);
   customDevices(hostConfig.devices);
