@@ -260,6 +260,25 @@ describe('user networks', () => {
     expect((await w.berth(['network', 'connect', 'bridge', 'alone'])).stderr).toBe('Error: container alone is on the none network: it cannot join others\n');
   });
 
+  it('--network-alias and network connect --alias: peers on the user network resolve the extra names', async () => {
+    await ok(['network', 'create', '--subnet', USER_SUBNET, 'aliased']);
+    const [doc] = JSON.parse(await ok(['network', 'inspect', 'aliased'])) as { Options: Record<string, string> }[];
+    userBridges.push(doc!.Options['com.docker.network.bridge.name']!);
+    await ok(['run', '-d', '--name', 'dbsrv', '--network', 'aliased', '--network-alias', 'db', '--network-alias', 'primary.db', 'busybox', 'sleep', '1000']);
+    await ok(['run', '-d', '--name', 'cache', 'busybox', 'sleep', '1000']);
+    await ok(['network', 'connect', '--alias', 'kv', 'aliased', 'cache']);
+    await ok(['run', '-d', '--name', 'client', '--network', 'aliased', 'busybox', 'sleep', '1000']);
+    for (const name of ['db', 'primary.db', 'kv', 'cache']) expect((await w.berth(['exec', 'client', 'ping', '-c', '1', '-W', '2', name])).code).toBe(0);
+    expect(JSON.parse(await ok(['inspect', '--format', '{{json .NetworkSettings.Networks.aliased.Aliases}}', 'dbsrv']))).toEqual(['db', 'primary.db']);
+    expect(JSON.parse(await ok(['inspect', '--format', '{{json .NetworkSettings.Networks.aliased.Aliases}}', 'cache']))).toEqual(['kv']);
+    // The default bridge has no name resolution: docker refuses aliases there.
+    const bad = await w.berth(['run', '--rm', '--network-alias', 'x', 'busybox', 'true']);
+    expect(bad).toEqual({ code: 125, stdout: '', stderr: 'Error: network-scoped aliases are only supported for user-defined networks, not bridge\n' });
+    expect((await w.berth(['network', 'connect', '--alias', 'y', 'bridge', 'client'])).code).toBe(125);
+    await ok(['rm', '-f', 'dbsrv', 'cache', 'client']);
+    expect(await ok(['network', 'rm', 'aliased'])).toBe('aliased\n');
+  });
+
   it('an unknown network is refused with exit 125 and leaves nothing', async () => {
     const r = await w.berth(['run', '--rm', '--network', 'nosuchnet', 'busybox', 'true']);
     expect(r.code).toBe(125);

@@ -63,7 +63,7 @@ export function containerToDocker(c: containersV1.Container, facts: HostFacts): 
     networks[n.network] = {
       IPAMConfig: null,
       Links: null,
-      Aliases: null,
+      Aliases: n.aliases.length ? n.aliases : null,
       NetworkID: facts.networkIds.get(n.network) ?? '',
       EndpointID: '',
       Gateway: n.gateway,

@@ -16,10 +16,23 @@ export function checkCreateRequest(req: CreateRequest): void {
   validateConfig(req.config, req.hostConfig);
   // Create only: the record's hostname is the host's then (an update re-checks the record).
   if (req.hostConfig.utsMode === 'host' && req.config.hostname) throw new InvalidConfigError('conflicting options: a hostname and the host\'s UTS namespace');
+  checkAliases(req.hostConfig.networkAliases, req.hostConfig.networkMode || 'bridge');
   validateHealthcheck(req.config.healthcheck);
   portRequests(req.config, req.hostConfig);
   if (req.rootfs.length === 0) throw new InvalidConfigError('no rootfs mounts given: prepare a snapshot first');
   for (const v of req.hostConfig.volumes) if (mountType(v) === 'bind' && !fs.existsSync(v.source)) throw new VolumeSourceMissingError(v.source);
+}
+
+const ALIAS_RE = /^[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,62})$/;
+const PREDEFINED = new Set(['bridge', 'host', 'none']);
+
+/** --network-alias / connect --alias: names on a user-defined network only, as docker's. */
+export function checkAliases(aliases: string[], network: string): void {
+  if (!aliases.length) return;
+  if (PREDEFINED.has(network) || network.startsWith('container:')) {
+    throw new InvalidConfigError(`network-scoped aliases are only supported for user-defined networks, not ${network}`);
+  }
+  for (const a of aliases) if (!ALIAS_RE.test(a)) throw new InvalidConfigError(`invalid network alias "${a}": use letters, digits, "_", "." or "-" (at most 63)`);
 }
 
 /** The record of a container just created: its mounts resolved (volume names), its files at `p`. */
@@ -43,5 +56,6 @@ export function newContainerRecord(id: string, name: string, req: CreateRequest,
     hostsPath: p.hosts,
     resolvConfPath: p.resolvConf,
     extraNetworks: [],
+    extraNetworkAliases: {},
   };
 }

@@ -80,7 +80,7 @@ export class ContainerRunner implements ExitContext {
       const [mounted, net] = await Promise.allSettled([
         e.s.facts.mounted ? Promise.resolve() : mountRootfs(ctr.rootfs, p.rootfs).then(() => (e.s.facts.mounted = true)),
         this.h.opts.network.setup({
-          containerId: ctr.id, name: ctr.name, hostname: ctr.config!.hostname, network,
+          containerId: ctr.id, name: ctr.name, hostname: ctr.config!.hostname, network, aliases: hc.networkAliases,
           ports, runtimeNetns: !!this.h.opts.network.connect,
         }).then((s) => {
           e.s.facts.networkUp = true;

@@ -2,6 +2,7 @@
 // The record (extra_networks, and networks for inspect) changes under the container's lock; a running (or
 // paused) container gets or loses the interface at once, and every start joins them all again.
 import type { containersV1 } from '@berth/api';
+import { checkAliases } from './container-create';
 import { writeHosts } from './container-files';
 import type { Entry, RunnerHost } from './container-types';
 import { AlreadyOnNetworkError, NetworkNotJoinableError, NotOnNetworkError } from './network/errors';
@@ -40,7 +41,7 @@ export class NetworkMembership {
     return p as Required<Pick<NetworkProvider, 'attach' | 'detach'>> & NetworkProvider;
   }
 
-  connect(networkRef: string, containerRef: string): Promise<void> {
+  connect(networkRef: string, containerRef: string, aliases: string[] = []): Promise<void> {
     const id = this.h.resolve(containerRef);
     return this.h.mutex.run(id, async () => {
       const e = this.entry(id);
@@ -50,9 +51,11 @@ export class NetworkMembership {
       if (firstNetwork(ctr, this.lookup).id === net.id || ctr.extraNetworks.includes(net.id)) {
         throw new AlreadyOnNetworkError(`container ${ctr.name} is already on network ${net.name}`);
       }
+      checkAliases(aliases, net.predefined ? net.name : 'user');
       const netns = liveNetns(ctr);
-      if (netns) this.applied(e, await this.provider.attach(this.request(ctr, net.id, netns)));
+      if (netns) this.applied(e, await this.provider.attach({ ...this.request(ctr, net.id, netns), aliases }));
       ctr.extraNetworks = [...ctr.extraNetworks, net.id];
+      if (aliases.length) ctr.extraNetworkAliases = { ...ctr.extraNetworkAliases, [net.id]: { names: aliases } };
       this.h.save(e);
     });
   }
@@ -78,6 +81,8 @@ export class NetworkMembership {
         if (setup) this.applied(e, setup);
       }
       ctr.extraNetworks = ctr.extraNetworks.filter((n) => n !== net.id);
+      const { [net.id]: _gone, ...rest } = ctr.extraNetworkAliases;
+      ctr.extraNetworkAliases = rest;
       this.h.save(e);
     });
   }
@@ -108,7 +113,8 @@ export async function joinExtraNetworks(provider: NetworkProvider, ctr: containe
   let setup: NetworkSetup | undefined;
   for (const networkId of ctr.extraNetworks) {
     if (!provider.attach) throw new NetworkNotJoinableError('this supervisor\'s network provider cannot connect containers to more networks');
-    setup = await provider.attach({ containerId: ctr.id, name: ctr.name, hostname: ctr.config!.hostname, network: networkId, netnsPath });
+    const aliases = ctr.extraNetworkAliases[networkId]?.names ?? [];
+    setup = await provider.attach({ containerId: ctr.id, name: ctr.name, hostname: ctr.config!.hostname, network: networkId, netnsPath, aliases });
   }
   return setup;
 }

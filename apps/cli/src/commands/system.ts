@@ -29,8 +29,8 @@ export async function networkLs(f: { quiet?: boolean; filter?: string[] }): Prom
 }
 
 /** docker network connect NETWORK CONTAINER: prints nothing, as docker does. */
-export async function networkConnect(network: string, container: string): Promise<number> {
-  await connect().networks.connect({ network, container });
+export async function networkConnect(network: string, container: string, f: { alias?: string[] }): Promise<number> {
+  await connect().networks.connect({ network, container, aliases: f.alias ?? [] });
   return 0;
 }
 

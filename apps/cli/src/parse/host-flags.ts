@@ -18,6 +18,7 @@ export interface HostFlags {
   dnsSearch?: string[];
   dnsOption?: string[];
   addHost?: string[];
+  networkAlias?: string[];
   device?: string[];
   pid?: string;
   ipc?: string;
@@ -35,7 +36,7 @@ export interface ResourceFlags {
 }
 
 type HostFields = Pick<containersV1.HostConfig, 'capAdd' | 'capDrop' | 'privileged' | 'noNewPrivileges' | 'ulimits' | 'sysctls' | 'shmSize' | 'dns' | 'dnsSearch' | 'dnsOptions' | 'extraHosts'
-  | 'devices' | 'pidMode' | 'ipcMode' | 'utsMode' | 'groupAdd' | 'oomScoreAdj' | 'oomKillDisable'>;
+  | 'devices' | 'pidMode' | 'ipcMode' | 'utsMode' | 'groupAdd' | 'oomScoreAdj' | 'oomKillDisable' | 'networkAliases'>;
 
 export function hostFlags(f: HostFlags): HostFields {
   return {
@@ -50,6 +51,7 @@ export function hostFlags(f: HostFlags): HostFields {
     dnsSearch: f.dnsSearch ?? [],
     dnsOptions: f.dnsOption ?? [],
     extraHosts: (f.addHost ?? []).map(parseAddHost),
+    networkAliases: f.networkAlias ?? [],
     devices: (f.device ?? []).map(parseDevice),
     pidMode: f.pid ?? '',
     ipcMode: f.ipc ?? '',

@@ -19,6 +19,7 @@ export function attachmentInfo(rec: AttachmentRecord): NetworkAttachmentInfo | u
     ipPrefixLen: Number(prefix ?? 0),
     gateway: ip.gateway ?? '',
     macAddress: iface?.mac ?? '',
+    aliases: rec.aliases ?? [],
   };
 }
 

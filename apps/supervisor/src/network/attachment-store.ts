@@ -18,6 +18,8 @@ export interface AttachmentRecord {
   /** Container name, what peers on a user network resolve. */
   name: string;
   hostname: string;
+  /** More names peers resolve (--network-alias, connect --alias). */
+  aliases?: string[];
   /** Network name and id at attach time. */
   network: string;
   networkId: string;

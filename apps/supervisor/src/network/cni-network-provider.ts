@@ -113,7 +113,7 @@ export class CniNetworkProvider implements NetworkProvider {
       for (const peer of this.opts.attachments.byNetwork(rec.networkId)) {
         if (peer.containerId === containerId || peer.state !== 'ready') continue;
         const info = attachmentInfo(peer);
-        if (info) lines.push(uniqueNames(info.ipAddress, [peer.name, peer.hostname]));
+        if (info) lines.push(uniqueNames(info.ipAddress, [peer.name, peer.hostname, ...(peer.aliases ?? [])]));
       }
     }
     return [...new Set(lines)];
@@ -163,6 +163,7 @@ export class CniNetworkProvider implements NetworkProvider {
         containerId: req.containerId,
         name: req.name ?? '',
         hostname: req.hostname || req.containerId.slice(0, 12),
+        ...(req.aliases?.length ? { aliases: req.aliases } : {}),
         network: net.name,
         networkId: net.id,
         ifName: 'eth0',

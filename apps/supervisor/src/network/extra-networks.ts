@@ -29,6 +29,8 @@ export interface ExtraNetworkRequest {
   network: string;
   /** The running container's namespace, /proc/<pid>/ns/net. */
   netnsPath: string;
+  /** More names peers on that network resolve it by (connect --alias). */
+  aliases?: string[];
 }
 
 export function extraKey(containerId: string, networkId: string): string {
@@ -55,6 +57,7 @@ export async function attachExtra(h: ExtraNetworkHost, req: ExtraNetworkRequest)
     containerId: req.containerId,
     name: req.name,
     hostname: req.hostname || req.containerId.slice(0, 12),
+    ...(req.aliases?.length ? { aliases: req.aliases } : {}),
     network: net.name,
     networkId: net.id,
     runtimeNetns: true,

@@ -21,6 +21,8 @@ export interface NetworkRequest {
   /** "bridge" (default), "none", "host", or a user-defined network name. */
   network: string;
   ports: PortMapping[];
+  /** More names peers on a user network resolve it by (--network-alias). */
+  aliases?: string[];
   /**
    * The runtime makes the container's network namespace (it dies with PID 1): setup() checks and reserves
    * (network, ports, the pending record) and connect() plugs the namespace in once the runtime made it.
@@ -36,6 +38,8 @@ export interface NetworkAttachmentInfo {
   ipPrefixLen: number;
   gateway: string;
   macAddress: string;
+  /** Names peers resolve besides the container's (--network-alias). */
+  aliases: string[];
 }
 
 export interface NetworkSetup {

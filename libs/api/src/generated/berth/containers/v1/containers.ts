@@ -277,6 +277,8 @@ export interface HostConfig {
   oomKillDisable: boolean;
   /** OOM score adjustment of PID 1, -1000..1000 (docker --oom-score-adj). */
   oomScoreAdj: number;
+  /** More names peers on its user network resolve it by (docker --network-alias); not on bridge, host or none. */
+  networkAliases: string[];
 }
 
 export interface HostConfig_SysctlsEntry {
@@ -364,6 +366,8 @@ export interface NetworkAttachment {
   gateway: string;
   /** MAC address of eth0. */
   macAddress: string;
+  /** The names peers on this network resolve besides the container's name (--network-alias, connect --alias). */
+  aliases: string[];
 }
 
 export interface Container {
@@ -409,6 +413,18 @@ export interface Container {
   resolvConfPath: string;
   /** Ids of the networks Networks.Connect added beyond host_config.network_mode, joined at every start. */
   extraNetworks: string[];
+  /** The aliases Connect gave on each of those networks, by network id. */
+  extraNetworkAliases: { [key: string]: NetworkAliases };
+}
+
+export interface Container_ExtraNetworkAliasesEntry {
+  key: string;
+  value: NetworkAliases | undefined;
+}
+
+export interface NetworkAliases {
+  /** Names peers on the network resolve the container by, besides its name. */
+  names: string[];
 }
 
 export interface StopContainerRequest {
@@ -2322,6 +2338,7 @@ function createBaseHostConfig(): HostConfig {
     groupAdd: [],
     oomKillDisable: false,
     oomScoreAdj: 0,
+    networkAliases: [],
   };
 }
 
@@ -2413,6 +2430,9 @@ export const HostConfig: MessageFns<HostConfig> = {
     }
     if (message.oomScoreAdj !== 0) {
       writer.uint32(232).int32(message.oomScoreAdj);
+    }
+    for (const v of message.networkAliases) {
+      writer.uint32(250).string(v!);
     }
     return writer;
   },
@@ -2665,6 +2685,14 @@ export const HostConfig: MessageFns<HostConfig> = {
             message.oomScoreAdj = reader.int32();
             continue;
           }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.networkAliases.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2801,6 +2829,11 @@ export const HostConfig: MessageFns<HostConfig> = {
         : isSet(object.oom_score_adj)
         ? globalThis.Number(object.oom_score_adj)
         : 0,
+      networkAliases: globalThis.Array.isArray(object?.networkAliases)
+        ? object.networkAliases.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.network_aliases)
+        ? object.network_aliases.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -2899,6 +2932,9 @@ export const HostConfig: MessageFns<HostConfig> = {
     if (message.oomScoreAdj !== 0) {
       obj.oomScoreAdj = Math.round(message.oomScoreAdj);
     }
+    if (message.networkAliases?.length) {
+      obj.networkAliases = message.networkAliases;
+    }
     return obj;
   },
 
@@ -2948,6 +2984,7 @@ export const HostConfig: MessageFns<HostConfig> = {
     message.groupAdd = object.groupAdd?.map((e) => e) || [];
     message.oomKillDisable = object.oomKillDisable ?? false;
     message.oomScoreAdj = object.oomScoreAdj ?? 0;
+    message.networkAliases = object.networkAliases?.map((e) => e) || [];
     return message;
   },
 };
@@ -3663,7 +3700,7 @@ export const ContainerState: MessageFns<ContainerState> = {
 };
 
 function createBaseNetworkAttachment(): NetworkAttachment {
-  return { network: "", bridge: "", ipAddress: "", ipPrefixLen: 0, gateway: "", macAddress: "" };
+  return { network: "", bridge: "", ipAddress: "", ipPrefixLen: 0, gateway: "", macAddress: "", aliases: [] };
 }
 
 export const NetworkAttachment: MessageFns<NetworkAttachment> = {
@@ -3685,6 +3722,9 @@ export const NetworkAttachment: MessageFns<NetworkAttachment> = {
     }
     if (message.macAddress !== "") {
       writer.uint32(50).string(message.macAddress);
+    }
+    for (const v of message.aliases) {
+      writer.uint32(58).string(v!);
     }
     return writer;
   },
@@ -3750,6 +3790,14 @@ export const NetworkAttachment: MessageFns<NetworkAttachment> = {
             message.macAddress = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.aliases.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3782,6 +3830,9 @@ export const NetworkAttachment: MessageFns<NetworkAttachment> = {
         : isSet(object.mac_address)
         ? globalThis.String(object.mac_address)
         : "",
+      aliases: globalThis.Array.isArray(object?.aliases)
+        ? object.aliases.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -3805,6 +3856,9 @@ export const NetworkAttachment: MessageFns<NetworkAttachment> = {
     if (message.macAddress !== "") {
       obj.macAddress = message.macAddress;
     }
+    if (message.aliases?.length) {
+      obj.aliases = message.aliases;
+    }
     return obj;
   },
 
@@ -3819,6 +3873,7 @@ export const NetworkAttachment: MessageFns<NetworkAttachment> = {
     message.ipPrefixLen = object.ipPrefixLen ?? 0;
     message.gateway = object.gateway ?? "";
     message.macAddress = object.macAddress ?? "";
+    message.aliases = object.aliases?.map((e) => e) || [];
     return message;
   },
 };
@@ -3842,6 +3897,7 @@ function createBaseContainer(): Container {
     hostsPath: "",
     resolvConfPath: "",
     extraNetworks: [],
+    extraNetworkAliases: {},
   };
 }
 
@@ -3898,6 +3954,9 @@ export const Container: MessageFns<Container> = {
     for (const v of message.extraNetworks) {
       writer.uint32(138).string(v!);
     }
+    globalThis.Object.entries(message.extraNetworkAliases).forEach(([key, value]: [string, NetworkAliases]) => {
+      Container_ExtraNetworkAliasesEntry.encode({ key: key as any, value }, writer.uint32(146).fork()).join();
+    });
     return writer;
   },
 
@@ -4050,6 +4109,17 @@ export const Container: MessageFns<Container> = {
             message.extraNetworks.push(reader.string());
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            const entry18 = Container_ExtraNetworkAliasesEntry.decode(reader, reader.uint32());
+            if (entry18.value !== undefined) {
+              message.extraNetworkAliases[entry18.key] = entry18.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4125,6 +4195,33 @@ export const Container: MessageFns<Container> = {
         : globalThis.Array.isArray(object?.extra_networks)
         ? object.extra_networks.map((e: any) => globalThis.String(e))
         : [],
+      extraNetworkAliases: isObject(object.extraNetworkAliases)
+        ? (globalThis.Object.entries(object.extraNetworkAliases) as [string, any][]).reduce(
+          (acc: { [key: string]: NetworkAliases }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: NetworkAliases.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.extra_network_aliases)
+        ? (globalThis.Object.entries(object.extra_network_aliases) as [string, any][]).reduce(
+          (acc: { [key: string]: NetworkAliases }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: NetworkAliases.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -4181,6 +4278,15 @@ export const Container: MessageFns<Container> = {
     if (message.extraNetworks?.length) {
       obj.extraNetworks = message.extraNetworks;
     }
+    if (message.extraNetworkAliases) {
+      const entries = globalThis.Object.entries(message.extraNetworkAliases) as [string, NetworkAliases][];
+      if (entries.length > 0) {
+        obj.extraNetworkAliases = {};
+        entries.forEach(([k, v]) => {
+          obj.extraNetworkAliases[k] = NetworkAliases.toJSON(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -4212,6 +4318,170 @@ export const Container: MessageFns<Container> = {
     message.hostsPath = object.hostsPath ?? "";
     message.resolvConfPath = object.resolvConfPath ?? "";
     message.extraNetworks = object.extraNetworks?.map((e) => e) || [];
+    message.extraNetworkAliases =
+      (globalThis.Object.entries(object.extraNetworkAliases ?? {}) as [string, NetworkAliases][]).reduce(
+        (acc: { [key: string]: NetworkAliases }, [key, value]: [string, NetworkAliases]) => {
+          if (value !== undefined) {
+            acc[key] = NetworkAliases.fromPartial(value);
+          }
+          return acc;
+        },
+        {},
+      );
+    return message;
+  },
+};
+
+function createBaseContainer_ExtraNetworkAliasesEntry(): Container_ExtraNetworkAliasesEntry {
+  return { key: "", value: undefined };
+}
+
+export const Container_ExtraNetworkAliasesEntry: MessageFns<Container_ExtraNetworkAliasesEntry> = {
+  encode(message: Container_ExtraNetworkAliasesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      NetworkAliases.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Container_ExtraNetworkAliasesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContainer_ExtraNetworkAliasesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = NetworkAliases.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Container_ExtraNetworkAliasesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? NetworkAliases.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: Container_ExtraNetworkAliasesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = NetworkAliases.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Container_ExtraNetworkAliasesEntry>): Container_ExtraNetworkAliasesEntry {
+    return Container_ExtraNetworkAliasesEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Container_ExtraNetworkAliasesEntry>): Container_ExtraNetworkAliasesEntry {
+    const message = createBaseContainer_ExtraNetworkAliasesEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? NetworkAliases.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseNetworkAliases(): NetworkAliases {
+  return { names: [] };
+}
+
+export const NetworkAliases: MessageFns<NetworkAliases> = {
+  encode(message: NetworkAliases, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.names) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetworkAliases {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetworkAliases();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.names.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetworkAliases {
+    return { names: globalThis.Array.isArray(object?.names) ? object.names.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: NetworkAliases): unknown {
+    const obj: any = {};
+    if (message.names?.length) {
+      obj.names = message.names;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<NetworkAliases>): NetworkAliases {
+    return NetworkAliases.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NetworkAliases>): NetworkAliases {
+    const message = createBaseNetworkAliases();
+    message.names = object.names?.map((e) => e) || [];
     return message;
   },
 };

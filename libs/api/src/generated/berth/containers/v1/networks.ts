@@ -30,6 +30,8 @@ export interface ConnectNetworkRequest {
   network: string;
   /** Container id, name or unique id prefix. */
   container: string;
+  /** More names peers on that network resolve the container by (docker network connect --alias). */
+  aliases: string[];
 }
 
 export interface DisconnectNetworkRequest {
@@ -116,7 +118,7 @@ export interface NetworkEndpoint {
 }
 
 function createBaseConnectNetworkRequest(): ConnectNetworkRequest {
-  return { network: "", container: "" };
+  return { network: "", container: "", aliases: [] };
 }
 
 export const ConnectNetworkRequest: MessageFns<ConnectNetworkRequest> = {
@@ -126,6 +128,9 @@ export const ConnectNetworkRequest: MessageFns<ConnectNetworkRequest> = {
     }
     if (message.container !== "") {
       writer.uint32(18).string(message.container);
+    }
+    for (const v of message.aliases) {
+      writer.uint32(26).string(v!);
     }
     return writer;
   },
@@ -159,6 +164,14 @@ export const ConnectNetworkRequest: MessageFns<ConnectNetworkRequest> = {
             message.container = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.aliases.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -175,6 +188,7 @@ export const ConnectNetworkRequest: MessageFns<ConnectNetworkRequest> = {
     return {
       network: isSet(object.network) ? globalThis.String(object.network) : "",
       container: isSet(object.container) ? globalThis.String(object.container) : "",
+      aliases: globalThis.Array.isArray(object?.aliases) ? object.aliases.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -186,6 +200,9 @@ export const ConnectNetworkRequest: MessageFns<ConnectNetworkRequest> = {
     if (message.container !== "") {
       obj.container = message.container;
     }
+    if (message.aliases?.length) {
+      obj.aliases = message.aliases;
+    }
     return obj;
   },
 
@@ -196,6 +213,7 @@ export const ConnectNetworkRequest: MessageFns<ConnectNetworkRequest> = {
     const message = createBaseConnectNetworkRequest();
     message.network = object.network ?? "";
     message.container = object.container ?? "";
+    message.aliases = object.aliases?.map((e) => e) || [];
     return message;
   },
 };
