@@ -38,7 +38,7 @@ describe('run with security flags', () => {
   });
 
   it('--dns, --dns-search, --dns-option and --add-host write the container\'s files', async () => {
-    const r = await run(['--dns', '192.0.2.53', '--dns-search', 'corp.example', '--dns-option', 'ndots:2', '--add-host', 'db:10.1.2.3'], 'cat /etc/resolv.conf; grep db /etc/hosts');
+    const r = await run(['--dns', '192.0.2.53', '--dns-search', 'corp.example', '--dns-option', 'ndots:2', '--add-host', 'db:10.1.2.3'], 'cat /etc/resolv.conf; grep -w db /etc/hosts');
     expect(r).toEqual({ code: 0, stdout: 'nameserver 192.0.2.53\nsearch corp.example\noptions ndots:2\n10.1.2.3\tdb\n', stderr: '' });
   });
 
