@@ -1,6 +1,8 @@
 // The per-container /etc files the runtime bind-mounts: hostname, hosts, resolv.conf.
 import type { containersV1 } from '@berth/api';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { InvalidConfigError } from './errors';
 import type { NetworkSetup } from './network/network-provider';
 
 export function writeHostname(file: string, hostname: string): void {
@@ -32,11 +34,25 @@ export function writeHosts(file: string, ctr: containersV1.Container, setup: Net
 
 /** One --add-host "name:address" as a hosts line; host-gateway is the network's gateway. */
 function extraHostLine(entry: string, gateway: string): string {
-  const i = entry.indexOf(':');
-  const name = entry.slice(0, i);
-  const addr = entry.slice(i + 1).replace(/^\[(.*)\]$/, '$1');
+  const { name, addr } = splitExtraHost(entry);
   if (addr !== 'host-gateway') return `${addr}\t${name}`;
   return gateway ? `${gateway}\t${name}` : `# ${name}: host-gateway left out, this container has no network gateway`;
+}
+
+/** "name:address" (an IPv6 address may be bracketed) as its two parts; empty when there is no colon. */
+function splitExtraHost(entry: string): { name: string; addr: string } {
+  const i = entry.indexOf(':');
+  return i > 0 ? { name: entry.slice(0, i), addr: entry.slice(i + 1).replace(/^\[(.*)\]$/, '$1') } : { name: '', addr: '' };
+}
+
+/** --add-host entries, checked at create: a host name and an address or "host-gateway". */
+export function validateExtraHosts(entries: string[]): void {
+  for (const e of entries) {
+    const { name, addr } = splitExtraHost(e);
+    if (!/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/.test(name) || !(net.isIP(addr) || addr === 'host-gateway')) {
+      throw new InvalidConfigError(`invalid extra host "${e}": use name:address`);
+    }
+  }
 }
 
 /** The user's --dns, --dns-search and --dns-option replace the matching parts of the network's. */

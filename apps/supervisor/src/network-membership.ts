@@ -4,6 +4,7 @@
 import type { containersV1 } from '@berth/api';
 import { checkAliases } from './container-create';
 import { writeHosts } from './container-files';
+import { ContainerNotFoundError } from './errors';
 import type { Entry, RunnerHost } from './container-types';
 import { AlreadyOnNetworkError, NetworkNotJoinableError, NotOnNetworkError } from './network/errors';
 import type { NetworkProvider, NetworkSetup } from './network/network-provider';
@@ -90,8 +91,8 @@ export class NetworkMembership {
   private entry(id: string): Entry {
     const e = this.h.entries.get(id);
     // Removed between the lookup and the lock.
-    if (!e) this.h.resolve(id);
-    return e!;
+    if (!e) throw new ContainerNotFoundError(id);
+    return e;
   }
 
   private request(ctr: containersV1.Container, networkId: string, netnsPath: string) {

@@ -4,12 +4,12 @@
 import type { containersV1 } from '@berth/api';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import { validateExtraHosts } from '../container-files';
 import { InvalidConfigError, MemoryTooLowError } from '../errors';
 import { ociMounts, validateMounts } from '../volumes/container-mounts';
 import { validateNamespaceModes, type NamespaceChoice } from './namespaces';
 import { capabilitySet, customDevices, hostDevices, rlimits, shmSizeOption, sysctlSpec, validateCpuset, validateSysctls, validateUlimits } from './security';
 
-export { specJson } from './security';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** Docker's minimum --memory. */
@@ -96,18 +96,6 @@ export function validateConfig(config: containersV1.ContainerConfig, hostConfig:
   if (hostConfig.resources) validateCpuset(hostConfig.resources);
   customDevices(hostConfig.devices);
   for (const ns of hostConfig.dns) if (!net.isIP(ns)) throw new InvalidConfigError(`invalid DNS server "${ns}": not an IP address`);
-}
-
-/** "name:address" entries (docker --add-host); "host-gateway" stands for the network's gateway. */
-function validateExtraHosts(entries: string[]): void {
-  for (const e of entries) {
-    const i = e.indexOf(':');
-    const name = i > 0 ? e.slice(0, i) : '';
-    const addr = i > 0 ? e.slice(i + 1).replace(/^\[(.*)\]$/, '$1') : '';
-    if (!/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/.test(name) || !(net.isIP(addr) || addr === 'host-gateway')) {
-      throw new InvalidConfigError(`invalid extra host "${e}": use name:address`);
-    }
-  }
 }
 
 /** The hard limits of this process (/proc/self/limits), "RLIMIT_NOFILE" → number; unlimited is absent. */
