@@ -4,9 +4,9 @@ import { UsageError } from '../cli-error';
 import { hostFlags, resourceFlags, type HostFlags, type ResourceFlags } from '../parse/host-flags';
 import { healthOverrides, type HealthFlags } from '../parse/health-flags';
 import { insecureRegistries } from '../parse/registries';
-import { parseMount, parseTmpfs } from '../parse/mounts';
+import { parseMount, parseTmpfs, parseVolume } from '../parse/mounts';
 import {
-  parseBytes, parseCpus, parseDetachKeys, parseEnv, parseEnvFile, parseIntFlag, parseLabels, parseMemorySwap, parsePublish, parseRestart, parseVolume,
+  parseBytes, parseCpus, parseDetachKeys, parseEnv, parseEnvFile, parseIntFlag, parseLabels, parseMemorySwap, parsePublish, parseRestart,
 } from '../parse/flags';
 
 export interface ContainerFlags extends HostFlags, ResourceFlags, HealthFlags {

@@ -1,5 +1,6 @@
 import { UsageError } from '../cli-error';
-import { parseBytes, parseCpus, parseDetachKeys, parseEnv, parseEnvFile, parseIntFlag, parseLabels, parseMemorySwap, parsePublish, parseRestart, parseTime, parseVolume } from './flags';
+import { parseBytes, parseCpus, parseDetachKeys, parseEnv, parseEnvFile, parseIntFlag, parseLabels, parseMemorySwap, parsePublish, parseRestart, parseTime } from './flags';
+import { parseVolume } from './mounts';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

@@ -1,7 +1,6 @@
 // Docker's flag value syntaxes: sizes ("64m", "1g"), CPUs ("1.5"), ports ("127.0.0.1:8080:80/tcp"), binds
 // (mounts.ts), env ("K=V", "K" from the caller's environment, env files), restart policies, labels.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { UsageError } from '../cli-error';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
@@ -85,8 +84,6 @@ export function parsePublish(value: string): PortSpec[] {
   return ctr.map((c, i) => ({ hostIp, hostPort: host[i]!, containerPort: c, protocol }));
 }
 
-// -v, --mount and --tmpfs are parsed in mounts.ts; parseVolume stays importable from here.
-export { parseVolume } from './mounts';
 
 /** -e K=V as given; -e K takes K from this environment and is dropped when unset (as docker does). */
 export function parseEnv(values: string[], env: Record<string, string | undefined> = process.env): string[] {

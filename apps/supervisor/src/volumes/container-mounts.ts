@@ -3,7 +3,7 @@
 // made on first use, and every image VOLUME path (ContainerConfig.volumes) not covered by a mount gets an
 // anonymous volume. At start they become OCI mounts (ociMounts), parents before children.
 import * as path from 'node:path';
-import type { containersV1 } from '@berth/api';
+import { containersV1 } from '@berth/api';
 import { InvalidMountError } from './errors';
 import { checkVolumeName, type Volumes } from './volume-store';
 
@@ -12,10 +12,7 @@ type VolumeMount = containersV1.VolumeMount;
 const TMPFS_OPTION_RE = /^(exec|noexec|suid|nosuid|dev|nodev|ro|rw|(uid|gid)=\d+|nr_inodes=\d+[kmg]?|size=\d+[kmg%]?|mode=[0-7]{3,4})$/;
 
 export function emptyMount(over: Partial<VolumeMount>): VolumeMount {
-  return {
-    source: '', destination: '', readOnly: false, type: '', noCopy: false, tmpfsSize: 0, tmpfsMode: 0, tmpfsOptions: [],
-    anonymous: false, fromImage: false, volumePath: '', ...over,
-  };
+  return containersV1.VolumeMount.fromPartial(over);
 }
 
 function cleanDestination(dst: string, what: string): string {
