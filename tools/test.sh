@@ -32,7 +32,12 @@ for (const file of fs.readdirSync(dir)) {
   const r = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
   p += r.passed; f += r.failed; s += r.skipped; fs2 += r.failedSuites;
   if (r.failed || r.failedSuites) bad.push(r.project);
+  for (const x of r.failures ?? []) {
+    console.log("\n✕ " + x.file + " › " + x.test);
+    console.log(x.message.split("\n").map((l) => "    " + l).join("\n"));
+  }
 }
+if (bad.length) console.log("");
 if (bad.length) console.log("failing projects: " + bad.join(", ") + (fs2 ? " (" + fs2 + " suites failed to run)" : ""));
 console.log("tests: " + p + " passed, " + (f + fs2) + " failed" + (s ? ", " + s + " skipped" : ""));
 ' "$summary_dir"
