@@ -14,7 +14,7 @@ die() { echo "host-setup: error: $*" >&2; exit 1; }
 
 # Debian packages berth uses at run time and in its tests.
 PACKAGES="nats-server crun runc conmon catatonit tini containernetworking-plugins iptables iproute2 busybox-static attr libcap2-bin \
-skopeo umoci docker-registry util-linux procps ${BERTH_SETUP_EXTRA_PACKAGES:-}"
+skopeo umoci docker-registry apache2-utils util-linux procps ${BERTH_SETUP_EXTRA_PACKAGES:-}"
 missing=()
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
