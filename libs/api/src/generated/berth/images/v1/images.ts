@@ -226,6 +226,70 @@ export interface BlobProgress {
   status: string;
 }
 
+export interface PushRequest {
+  /** The image to push: a name ("127.0.0.1:5000/app:v1"), an id or a unique id prefix. */
+  reference: string;
+  /** Registries that may be reached over plain HTTP ("127.0.0.1:5000"); loopback ones always may. */
+  insecureRegistries: string[];
+  /** Basic auth user, or empty. */
+  username: string;
+  /** Basic auth password or token. */
+  password: string;
+  /**
+   * Where to push, e.g. "127.0.0.1:5000/other:v2"; empty pushes to the image's own name (then the
+   * reference must be a name with a registry, as docker requires).
+   */
+  target: string;
+}
+
+export interface PushProgress {
+  event:
+    | //
+    /** The manifest that will be pushed, and the blobs (config first, then layers) it needs. */
+    { $case: "resolved"; value: PushResolved }
+    | //
+    /** Progress of one blob. */
+    { $case: "blob"; value: PushBlobProgress }
+    | //
+    /** The manifest was accepted; the last message of a successful push. */
+    { $case: "done"; value: PushDone }
+    | undefined;
+}
+
+export interface PushResolved {
+  /** The manifest that will be pushed (as stored; an index target pushes its linux/amd64 manifest). */
+  manifest:
+    | Descriptor
+    | undefined;
+  /** Config first, then the layers, base first. */
+  blobs: Descriptor[];
+}
+
+export interface PushBlobProgress {
+  /** The blob digest. */
+  digest: string;
+  /** Bytes sent so far (the total for "exists", "mounted" and "pushed"). */
+  offset: number;
+  /** Total size. */
+  total: number;
+  /**
+   * "exists" (the registry had it, nothing sent), "mounted" (linked from another repository of the same
+   * registry, nothing sent), "uploading", "pushed".
+   */
+  status: string;
+}
+
+export interface PushDone {
+  /** The full reference pushed to, e.g. "127.0.0.1:5000/app:v1". */
+  reference: string;
+  /** The manifest digest in the registry (equals the stored manifest's digest). */
+  digest: string;
+  /** The manifest size in bytes. */
+  size: number;
+  /** The manifest media type sent as Content-Type. */
+  mediaType: string;
+}
+
 export interface UsageRequest {
 }
 
@@ -2403,6 +2467,590 @@ export const BlobProgress: MessageFns<BlobProgress> = {
   },
 };
 
+function createBasePushRequest(): PushRequest {
+  return { reference: "", insecureRegistries: [], username: "", password: "", target: "" };
+}
+
+export const PushRequest: MessageFns<PushRequest> = {
+  encode(message: PushRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reference !== "") {
+      writer.uint32(10).string(message.reference);
+    }
+    for (const v of message.insecureRegistries) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.username !== "") {
+      writer.uint32(26).string(message.username);
+    }
+    if (message.password !== "") {
+      writer.uint32(34).string(message.password);
+    }
+    if (message.target !== "") {
+      writer.uint32(42).string(message.target);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.insecureRegistries.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.username = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.password = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushRequest {
+    return {
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+      insecureRegistries: globalThis.Array.isArray(object?.insecureRegistries)
+        ? object.insecureRegistries.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.insecure_registries)
+        ? object.insecure_registries.map((e: any) => globalThis.String(e))
+        : [],
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+    };
+  },
+
+  toJSON(message: PushRequest): unknown {
+    const obj: any = {};
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    if (message.insecureRegistries?.length) {
+      obj.insecureRegistries = message.insecureRegistries;
+    }
+    if (message.username !== "") {
+      obj.username = message.username;
+    }
+    if (message.password !== "") {
+      obj.password = message.password;
+    }
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PushRequest>): PushRequest {
+    return PushRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PushRequest>): PushRequest {
+    const message = createBasePushRequest();
+    message.reference = object.reference ?? "";
+    message.insecureRegistries = object.insecureRegistries?.map((e) => e) || [];
+    message.username = object.username ?? "";
+    message.password = object.password ?? "";
+    message.target = object.target ?? "";
+    return message;
+  },
+};
+
+function createBasePushProgress(): PushProgress {
+  return { event: undefined };
+}
+
+export const PushProgress: MessageFns<PushProgress> = {
+  encode(message: PushProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.event?.$case) {
+      case "resolved":
+        PushResolved.encode(message.event.value, writer.uint32(10).fork()).join();
+        break;
+      case "blob":
+        PushBlobProgress.encode(message.event.value, writer.uint32(18).fork()).join();
+        break;
+      case "done":
+        PushDone.encode(message.event.value, writer.uint32(26).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event = { $case: "resolved", value: PushResolved.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.event = { $case: "blob", value: PushBlobProgress.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.event = { $case: "done", value: PushDone.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushProgress {
+    return {
+      event: isSet(object.resolved)
+        ? { $case: "resolved", value: PushResolved.fromJSON(object.resolved) }
+        : isSet(object.blob)
+        ? { $case: "blob", value: PushBlobProgress.fromJSON(object.blob) }
+        : isSet(object.done)
+        ? { $case: "done", value: PushDone.fromJSON(object.done) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: PushProgress): unknown {
+    const obj: any = {};
+    if (message.event?.$case === "resolved") {
+      obj.resolved = PushResolved.toJSON(message.event.value);
+    } else if (message.event?.$case === "blob") {
+      obj.blob = PushBlobProgress.toJSON(message.event.value);
+    } else if (message.event?.$case === "done") {
+      obj.done = PushDone.toJSON(message.event.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PushProgress>): PushProgress {
+    return PushProgress.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PushProgress>): PushProgress {
+    const message = createBasePushProgress();
+    switch (object.event?.$case) {
+      case "resolved": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "resolved", value: PushResolved.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "blob": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "blob", value: PushBlobProgress.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "done": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "done", value: PushDone.fromPartial(object.event.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBasePushResolved(): PushResolved {
+  return { manifest: undefined, blobs: [] };
+}
+
+export const PushResolved: MessageFns<PushResolved> = {
+  encode(message: PushResolved, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.manifest !== undefined) {
+      Descriptor.encode(message.manifest, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.blobs) {
+      Descriptor.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushResolved {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushResolved();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.manifest = Descriptor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.blobs.push(Descriptor.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushResolved {
+    return {
+      manifest: isSet(object.manifest) ? Descriptor.fromJSON(object.manifest) : undefined,
+      blobs: globalThis.Array.isArray(object?.blobs) ? object.blobs.map((e: any) => Descriptor.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: PushResolved): unknown {
+    const obj: any = {};
+    if (message.manifest !== undefined) {
+      obj.manifest = Descriptor.toJSON(message.manifest);
+    }
+    if (message.blobs?.length) {
+      obj.blobs = message.blobs.map((e) => Descriptor.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PushResolved>): PushResolved {
+    return PushResolved.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PushResolved>): PushResolved {
+    const message = createBasePushResolved();
+    message.manifest = (object.manifest !== undefined && object.manifest !== null)
+      ? Descriptor.fromPartial(object.manifest)
+      : undefined;
+    message.blobs = object.blobs?.map((e) => Descriptor.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePushBlobProgress(): PushBlobProgress {
+  return { digest: "", offset: 0, total: 0, status: "" };
+}
+
+export const PushBlobProgress: MessageFns<PushBlobProgress> = {
+  encode(message: PushBlobProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.digest !== "") {
+      writer.uint32(10).string(message.digest);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(16).int64(message.offset);
+    }
+    if (message.total !== 0) {
+      writer.uint32(24).int64(message.total);
+    }
+    if (message.status !== "") {
+      writer.uint32(34).string(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushBlobProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushBlobProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.offset = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.total = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushBlobProgress {
+    return {
+      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+    };
+  },
+
+  toJSON(message: PushBlobProgress): unknown {
+    const obj: any = {};
+    if (message.digest !== "") {
+      obj.digest = message.digest;
+    }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PushBlobProgress>): PushBlobProgress {
+    return PushBlobProgress.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PushBlobProgress>): PushBlobProgress {
+    const message = createBasePushBlobProgress();
+    message.digest = object.digest ?? "";
+    message.offset = object.offset ?? 0;
+    message.total = object.total ?? 0;
+    message.status = object.status ?? "";
+    return message;
+  },
+};
+
+function createBasePushDone(): PushDone {
+  return { reference: "", digest: "", size: 0, mediaType: "" };
+}
+
+export const PushDone: MessageFns<PushDone> = {
+  encode(message: PushDone, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reference !== "") {
+      writer.uint32(10).string(message.reference);
+    }
+    if (message.digest !== "") {
+      writer.uint32(18).string(message.digest);
+    }
+    if (message.size !== 0) {
+      writer.uint32(24).int64(message.size);
+    }
+    if (message.mediaType !== "") {
+      writer.uint32(34).string(message.mediaType);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushDone {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushDone();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.size = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.mediaType = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushDone {
+    return {
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      mediaType: isSet(object.mediaType)
+        ? globalThis.String(object.mediaType)
+        : isSet(object.media_type)
+        ? globalThis.String(object.media_type)
+        : "",
+    };
+  },
+
+  toJSON(message: PushDone): unknown {
+    const obj: any = {};
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    if (message.digest !== "") {
+      obj.digest = message.digest;
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.mediaType !== "") {
+      obj.mediaType = message.mediaType;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PushDone>): PushDone {
+    return PushDone.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PushDone>): PushDone {
+    const message = createBasePushDone();
+    message.reference = object.reference ?? "";
+    message.digest = object.digest ?? "";
+    message.size = object.size ?? 0;
+    message.mediaType = object.mediaType ?? "";
+    return message;
+  },
+};
+
 function createBaseUsageRequest(): UsageRequest {
   return {};
 }
@@ -2802,6 +3450,21 @@ export const ImagesService = {
     responseSerialize: (value: PullProgress): Buffer => Buffer.from(PullProgress.encode(value).finish()),
     responseDeserialize: (value: Buffer): PullProgress => PullProgress.decode(value),
   },
+  /**
+   * Push uploads an image to an OCI distribution registry (docker push), streaming progress: the stored
+   * manifest and config go byte-for-byte, so the registry's digest is the one the record shows. Blobs the
+   * registry already has are not uploaded again. NOT_FOUND for an unknown image, FAILED_PRECONDITION when
+   * the registry refuses the credentials or a stored blob fails its digest, UNAVAILABLE when unreachable.
+   */
+  push: {
+    path: "/berth.images.v1.Images/Push" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: PushRequest): Buffer => Buffer.from(PushRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PushRequest => PushRequest.decode(value),
+    responseSerialize: (value: PushProgress): Buffer => Buffer.from(PushProgress.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PushProgress => PushProgress.decode(value),
+  },
   /** Usage reports the bytes used by blobs, shared and unique per image (system df). */
   usage: {
     path: "/berth.images.v1.Images/Usage" as const,
@@ -2845,6 +3508,13 @@ export interface ImagesServer extends UntypedServiceImplementation {
   export: handleServerStreamingCall<ExportRequest, ExportResponse>;
   /** Pull fetches an image from an OCI distribution registry, streaming progress. */
   pull: handleServerStreamingCall<PullRequest, PullProgress>;
+  /**
+   * Push uploads an image to an OCI distribution registry (docker push), streaming progress: the stored
+   * manifest and config go byte-for-byte, so the registry's digest is the one the record shows. Blobs the
+   * registry already has are not uploaded again. NOT_FOUND for an unknown image, FAILED_PRECONDITION when
+   * the registry refuses the credentials or a stored blob fails its digest, UNAVAILABLE when unreachable.
+   */
+  push: handleServerStreamingCall<PushRequest, PushProgress>;
   /** Usage reports the bytes used by blobs, shared and unique per image (system df). */
   usage: handleUnaryCall<UsageRequest, UsageResponse>;
 }
@@ -2963,6 +3633,14 @@ export interface ImagesClient extends Client {
   /** Pull fetches an image from an OCI distribution registry, streaming progress. */
   pull(request: PullRequest, options?: Partial<CallOptions>): ClientReadableStream<PullProgress>;
   pull(request: PullRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<PullProgress>;
+  /**
+   * Push uploads an image to an OCI distribution registry (docker push), streaming progress: the stored
+   * manifest and config go byte-for-byte, so the registry's digest is the one the record shows. Blobs the
+   * registry already has are not uploaded again. NOT_FOUND for an unknown image, FAILED_PRECONDITION when
+   * the registry refuses the credentials or a stored blob fails its digest, UNAVAILABLE when unreachable.
+   */
+  push(request: PushRequest, options?: Partial<CallOptions>): ClientReadableStream<PushProgress>;
+  push(request: PushRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<PushProgress>;
   /** Usage reports the bytes used by blobs, shared and unique per image (system df). */
   usage(
     request: UsageRequest,
