@@ -10,6 +10,7 @@ export * as snapshotsV1 from './generated/berth/snapshots/v1/snapshots';
 export * as containersV1 from './generated/berth/containers/v1/containers';
 export * as networksV1 from './generated/berth/containers/v1/networks';
 export * as volumesV1 from './generated/berth/containers/v1/volumes';
+export * as archiveV1 from './generated/berth/containers/v1/archive';
 export * as inspectorV1 from './generated/berth/inspector/v1/inspector';
 export { Empty } from './generated/google/protobuf/empty';
 
