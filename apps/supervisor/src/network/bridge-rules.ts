@@ -6,6 +6,7 @@
 //
 // The rules live in our chains BERTH-POSTROUTING (nat) and BERTH-FORWARD (filter), jumped to from POSTROUTING
 // and FORWARD, and carry the comment "berth bridge <name>", by which a network's rules are found and removed.
+import { KeyedMutex } from '../keyed-mutex';
 import { run } from '../runtime/oci-runtime';
 import { NetworkRulesError } from './errors';
 
@@ -19,23 +20,30 @@ export function ruleComment(bridge: string): string {
 }
 
 /** The rules a bridge network needs, as iptables-save prints them (chain included). */
-export function bridgeRules(bridge: string, subnet: string, forward: boolean): Record<Table, string[]> {
+export function bridgeRules(bridge: string, subnet: string, forward: boolean, chains: RuleChains = CHAINS): Record<Table, string[]> {
   const c = `-m comment --comment "${ruleComment(bridge)}"`;
   return {
-    nat: [`-A ${NAT_CHAIN} -s ${subnet} ! -o ${bridge} ${c} -j MASQUERADE`],
+    nat: [`-A ${chains.nat} -s ${subnet} ! -o ${bridge} ${c} -j MASQUERADE`],
     filter: forward
       ? [
-          `-A ${FILTER_CHAIN} -o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED ${c} -j ACCEPT`,
-          `-A ${FILTER_CHAIN} -i ${bridge} ${c} -j ACCEPT`,
+          `-A ${chains.filter} -o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED ${c} -j ACCEPT`,
+          `-A ${chains.filter} -i ${bridge} ${c} -j ACCEPT`,
         ]
       : [],
   };
 }
 
-const JUMPS: Record<Table, { chain: string; from: string; add: string }> = {
-  nat: { chain: NAT_CHAIN, from: 'POSTROUTING', add: `-A POSTROUTING -j ${NAT_CHAIN}` },
-  filter: { chain: FILTER_CHAIN, from: 'FORWARD', add: `-I FORWARD 1 -j ${FILTER_CHAIN}` },
+/** Our chain in each table; tests use chains of their own to start from a host without them. */
+export type RuleChains = Record<Table, string>;
+const CHAINS: RuleChains = { nat: NAT_CHAIN, filter: FILTER_CHAIN };
+const FROM: Record<Table, { chain: string; add: string[] }> = {
+  nat: { chain: 'POSTROUTING', add: ['-A', 'POSTROUTING'] },
+  filter: { chain: 'FORWARD', add: ['-I', 'FORWARD', '1'] },
 };
+
+// One change at a time in this process: each is a read (iptables-save) then a write computed from it.
+// Other processes' changes touch only their own bridges' lines, which a --noflush restore leaves alone.
+const changing = new KeyedMutex();
 
 async function exec(cmd: string, args: string[], input?: string): Promise<string> {
   const r = await run(cmd, args, input, 15_000);
@@ -49,7 +57,7 @@ function ownLines(saved: string, bridge: string): string[] {
   return saved.split('\n').filter((l) => l.startsWith('-A ') && l.includes(mark));
 }
 
-/** Applies "-A …"/"-D …"/":CHAIN" lines per table in one iptables-restore (without flushing anything). */
+/** Applies "-A …"/"-D …" lines per table in one iptables-restore (without flushing anything). */
 async function restore(lines: Record<Table, string[]>): Promise<void> {
   const text = (['nat', 'filter'] as Table[])
     .filter((t) => lines[t].length > 0)
@@ -59,35 +67,55 @@ async function restore(lines: Record<Table, string[]>): Promise<void> {
 }
 
 /**
- * Makes the bridge's rules if they are not all there (idempotent): two iptables-save and at most one
- * iptables-restore. Rules of an earlier subnet of the same bridge name are replaced.
+ * Our chain and the jump to it, made if missing. Not through iptables-restore: declaring a chain there
+ * flushes it when another process made it meanwhile, taking that process's rules with it. `-N` of a chain
+ * that exists fails and changes nothing; two processes may both add the jump, which only costs a lookup.
  */
-export async function ensureBridgeRules(bridge: string, subnet: string, forward: boolean): Promise<void> {
-  const wanted = bridgeRules(bridge, subnet, forward);
-  const changes: Record<Table, string[]> = { nat: [], filter: [] };
-  for (const table of ['nat', 'filter'] as Table[]) {
-    const saved = await exec('iptables-save', ['-t', table]);
-    const jump = JUMPS[table];
-    // Declaring an existing user chain under --noflush would flush it: only new chains are declared.
-    if (!saved.includes(`\n:${jump.chain} `)) changes[table].push(`:${jump.chain} - [0:0]`);
-    if (!new RegExp(`^-A ${jump.from} .*-j ${jump.chain}\\s*$`, 'm').test(saved)) changes[table].push(jump.add);
-    const have = ownLines(saved, bridge);
-    const same = have.length === wanted[table].length && wanted[table].every((w) => have.some((h) => sameRule(h, w)));
-    if (same) continue;
-    changes[table].push(...have.map((l) => l.replace(/^-A /, '-D ')), ...wanted[table]);
+async function ensureChain(table: Table, chain: string, saved: string): Promise<void> {
+  if (!saved.includes(`\n:${chain} `)) {
+    const r = await run('iptables', ['-w', '-t', table, '-N', chain], undefined, 15_000);
+    if (r.code !== 0 && !/exists/i.test(r.stderr)) throw new NetworkRulesError(`iptables -t ${table} -N ${chain} failed: ${r.stderr.trim()}`);
   }
-  await restore(changes);
+  const from = FROM[table];
+  if (!new RegExp(`^-A ${from.chain} .*-j ${chain}\\s*$`, 'm').test(saved)) {
+    await exec('iptables', ['-w', '-t', table, ...from.add, '-j', chain]);
+  }
+}
+
+/**
+ * Makes the bridge's rules if they are not all there (idempotent): two iptables-save and at most one
+ * iptables-restore once the chains exist. Rules of an earlier subnet of the same bridge name are replaced.
+ */
+export function ensureBridgeRules(bridge: string, subnet: string, forward: boolean, chains: RuleChains = CHAINS): Promise<void> {
+  return changing.run('', async () => {
+    const wanted = bridgeRules(bridge, subnet, forward, chains);
+    const changes: Record<Table, string[]> = { nat: [], filter: [] };
+    for (const table of ['nat', 'filter'] as Table[]) {
+      let saved = await exec('iptables-save', ['-t', table]);
+      if (!saved.includes(`\n:${chains[table]} `) || !saved.includes(`-j ${chains[table]}`)) {
+        await ensureChain(table, chains[table], saved);
+        saved = await exec('iptables-save', ['-t', table]);
+      }
+      const have = ownLines(saved, bridge);
+      const same = have.length === wanted[table].length && wanted[table].every((w) => have.some((h) => sameRule(h, w)));
+      if (same) continue;
+      changes[table].push(...have.map((l) => l.replace(/^-A /, '-D ')), ...wanted[table]);
+    }
+    await restore(changes);
+  });
 }
 
 /** Removes every rule carrying the bridge's comment (the chains and jumps stay, empty, like CNI's own). */
-export async function removeBridgeRules(bridge: string): Promise<number> {
-  const changes: Record<Table, string[]> = { nat: [], filter: [] };
-  for (const table of ['nat', 'filter'] as Table[]) {
-    const saved = await exec('iptables-save', ['-t', table]);
-    changes[table] = ownLines(saved, bridge).map((l) => l.replace(/^-A /, '-D '));
-  }
-  await restore(changes);
-  return changes.nat.length + changes.filter.length;
+export function removeBridgeRules(bridge: string): Promise<number> {
+  return changing.run('', async () => {
+    const changes: Record<Table, string[]> = { nat: [], filter: [] };
+    for (const table of ['nat', 'filter'] as Table[]) {
+      const saved = await exec('iptables-save', ['-t', table]);
+      changes[table] = ownLines(saved, bridge).map((l) => l.replace(/^-A /, '-D '));
+    }
+    await restore(changes);
+    return changes.nat.length + changes.filter.length;
+  });
 }
 
 /** iptables-save may print a rule's matches in another order or spacing than we wrote them. */
