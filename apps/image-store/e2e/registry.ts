@@ -1,52 +1,20 @@
-// A real registry for pull tests: Debian's docker-registry on 127.0.0.1 with filesystem storage in a temp
-// dir, images pushed by skopeo; and a small front that adds bearer-token auth (as Docker Hub's token
-// service does) or cuts one blob download short, proxying everything else to the real registry.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
+// The real registry of libs/testing (Debian's docker-registry on 127.0.0.1), images put in by skopeo from
+// OCI archives; and a small front that adds bearer-token auth (as Docker Hub's token service does) or cuts
+// one blob download short, proxying everything else to the real registry.
 import * as http from 'node:http';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { freePort, waitForPort } from '@berth/testing';
+import { freePort, startLocalRegistry, type LocalRegistry, type LocalRegistryOptions } from '@berth/testing';
 
-export interface TestRegistry {
-  host: string;
+export interface TestRegistry extends LocalRegistry {
   /** skopeo copy of an OCI archive to the registry; format "v2s2" converts to Docker media types. */
   push(ociArchiveFile: string, name: string, all?: boolean, format?: 'oci' | 'v2s2'): void;
-  stop(): Promise<void>;
 }
 
-export async function startRegistry(): Promise<TestRegistry> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-registry-'));
-  const port = await freePort();
-  const config = path.join(dir, 'config.yml');
-  fs.writeFileSync(
-    config,
-    ['version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${dir}/data`, 'http:', `  addr: 127.0.0.1:${port}`, ''].join('\n'),
-  );
-  const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  try {
-    await waitForPort(port);
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw new Error(`docker-registry did not start: ${(err as Error).message}\n${stderr}`);
-  }
-  const host = `127.0.0.1:${port}`;
+/** The shared registry (libs/testing) with this suite's way of putting images in: OCI archives. */
+export async function startRegistry(opts: LocalRegistryOptions = {}): Promise<TestRegistry> {
+  const reg = await startLocalRegistry(opts);
   return {
-    host,
-    push: (file, name, all = false, format) => {
-      const flags = [...(all ? ['--all'] : []), ...(format ? ['--format', format] : [])];
-      execFileSync('skopeo', ['--insecure-policy', 'copy', '-q', ...flags, '--dest-tls-verify=false', `oci-archive:${file}`, `docker://${host}/${name}`]);
-    },
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+    ...reg,
+    push: (file, name, all = false, format) => reg.copyIn(`oci-archive:${file}`, name, [...(all ? ['--all'] : []), ...(format ? ['--format', format] : [])]),
   };
 }
 
@@ -93,7 +61,8 @@ export async function startFront(upstream: string, opts: { user: string; passwor
       res.writeHead(401, { 'www-authenticate': challenge }).end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED' }] }));
       return;
     }
-    const headers = { ...req.headers, host: upstream };
+    // The front's own Host: the upload Locations the registry builds from it lead back through the front.
+    const headers = { ...req.headers };
     delete headers.authorization;
     const up = http.request({ host: '127.0.0.1', port: Number(upstream.split(':')[1]), path: req.url, method: req.method, headers }, (ur) => {
       res.writeHead(ur.statusCode!, ur.headers);

@@ -11,6 +11,7 @@ export function contentEvent(topic: 'content.create' | 'content.delete', digest:
   return { topic, subjectId: digest, attributes: { digest, size: String(size) }, body: { $case: 'content', value: { digest, size } } };
 }
 
-export function imageEvent(topic: 'image.create' | 'image.update' | 'image.tag' | 'image.delete', name: string, targetDigest: string): NewEvent {
+/** image.push: `name` is the reference pushed to, the target the manifest digest the registry holds. */
+export function imageEvent(topic: 'image.create' | 'image.update' | 'image.tag' | 'image.delete' | 'image.push', name: string, targetDigest: string): NewEvent {
   return { topic, subjectId: name, attributes: { name, target: targetDigest }, body: { $case: 'image', value: { name, targetDigest } } };
 }

@@ -7,3 +7,4 @@ export * from './rootfs-fixture';
 export * from './mounts';
 export * from './debootstrap-image';
 export * from './run-container-flow';
+export * from './registry';

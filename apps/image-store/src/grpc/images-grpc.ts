@@ -8,6 +8,8 @@ import type { ImageStore } from '../image-store';
 import { callMessages } from './call-messages';
 import { sendMessage } from './send-message';
 import { toDescriptor, toGetResponse, toImage } from './convert';
+import { Pusher } from '../push/pusher';
+import type { EventSink } from '../events';
 
 class ImportMessageError extends InvalidArgumentError {}
 class CreateTargetMissingError extends InvalidArgumentError {}
@@ -30,7 +32,16 @@ async function importParts(call: ServerReadableStream<imagesV1.ImportRequest, im
   return { options: opts.value, data: data() };
 }
 
-export function imagesService(store: ImageStore, log: Logger): ServiceRegistration {
+/**
+ * The ImageStore keeps its event sink inside its domain classes and has no Pusher of its own (image-store.ts
+ * is not this adapter's to change): the push shares the sink the store's records publish to.
+ */
+function storeEvents(store: ImageStore): EventSink | undefined {
+  return (store.images as unknown as { events?: EventSink }).events;
+}
+
+export function imagesService(store: ImageStore, log: Logger, events: EventSink | undefined = storeEvents(store)): ServiceRegistration {
+  const pusher = new Pusher(store.content, store.images, store.db, events);
   const impl: imagesV1.ImagesServer = {
     list: unary(log, 'Images.List', async (req: imagesV1.ListImagesRequest) => ({ images: store.images.list(req.filter).map(toGetResponse) })),
     get: unary(log, 'Images.Get', async (req: imagesV1.GetImageRequest) => toGetResponse(store.images.get(req.reference))),
@@ -63,6 +74,26 @@ export function imagesService(store: ImageStore, log: Logger): ServiceRegistrati
           else if (ev.type === 'blob') msg = { event: { $case: 'blob', value: { digest: ev.digest, offset: ev.offset, total: ev.total, status: ev.status } } };
           else msg = { event: { $case: 'done', value: toImage(ev.image) } };
           await sendMessage(call, msg, 'Images.Pull');
+        }
+      } finally {
+        call.removeListener('cancelled', onCancel);
+      }
+    }),
+    push: serverStream(log, 'Images.Push', async (req: imagesV1.PushRequest, call) => {
+      const cancel = new AbortController();
+      const onCancel = () => cancel.abort();
+      call.once('cancelled', onCancel);
+      const opts: Parameters<Pusher['push']>[1] = { insecureRegistries: req.insecureRegistries, signal: cancel.signal };
+      if (req.username) opts.username = req.username;
+      if (req.password) opts.password = req.password;
+      if (req.target) opts.target = req.target;
+      try {
+        for await (const ev of pusher.push(req.reference, opts)) {
+          let msg: imagesV1.PushProgress;
+          if (ev.type === 'resolved') msg = { event: { $case: 'resolved', value: { manifest: toDescriptor(ev.manifest), blobs: ev.blobs.map(toDescriptor) } } };
+          else if (ev.type === 'blob') msg = { event: { $case: 'blob', value: { digest: ev.digest, offset: ev.offset, total: ev.total, status: ev.status } } };
+          else msg = { event: { $case: 'done', value: { reference: ev.reference, digest: ev.digest, size: ev.size, mediaType: ev.mediaType } } };
+          await sendMessage(call, msg, 'Images.Push');
         }
       } finally {
         call.removeListener('cancelled', onCancel);
