@@ -100,7 +100,7 @@ describe('Images.Push to a registry (e2e)', () => {
   it('pushes the same layers to another repository by mounting them, and records the RepoDigest', async () => {
     const before = reg.requests().length;
     const events = await push(h, { reference: `${reg.host}/app:1`, target: `${reg.host}/copy/app:v2` });
-    expect(blobs(events).map((b) => b.status)).toEqual(['mounted', 'mounted', 'mounted']);
+    expect(blobs(events).map((b) => [b.status, b.mountedFrom])).toEqual([['mounted', 'app'], ['mounted', 'app'], ['mounted', 'app']]);
     expect(uploads(reg, before).every((r) => /^POST \S+\?mount=sha256%3A[a-f0-9]{64}&from=app 201$/.test(r))).toBe(true);
     expect(uploads(reg, before)).toHaveLength(3);
     expect(done(events)).toMatchObject({ reference: `${reg.host}/copy/app:v2`, digest: app.manifestDigest });

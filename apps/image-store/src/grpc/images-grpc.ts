@@ -91,7 +91,7 @@ export function imagesService(store: ImageStore, log: Logger, events: EventSink 
         for await (const ev of pusher.push(req.reference, opts)) {
           let msg: imagesV1.PushProgress;
           if (ev.type === 'resolved') msg = { event: { $case: 'resolved', value: { manifest: toDescriptor(ev.manifest), blobs: ev.blobs.map(toDescriptor) } } };
-          else if (ev.type === 'blob') msg = { event: { $case: 'blob', value: { digest: ev.digest, offset: ev.offset, total: ev.total, status: ev.status } } };
+          else if (ev.type === 'blob') msg = { event: { $case: 'blob', value: { digest: ev.digest, offset: ev.offset, total: ev.total, status: ev.status, mountedFrom: ev.mountedFrom ?? '' } } };
           else msg = { event: { $case: 'done', value: { reference: ev.reference, digest: ev.digest, size: ev.size, mediaType: ev.mediaType } } };
           await sendMessage(call, msg, 'Images.Push');
         }

@@ -20,7 +20,7 @@ export type PushBlobStatus = 'exists' | 'mounted' | 'uploading' | 'pushed';
 
 export type PushEvent =
   | { type: 'resolved'; manifest: Descriptor; blobs: Descriptor[] }
-  | { type: 'blob'; digest: string; offset: number; total: number; status: PushBlobStatus }
+  | { type: 'blob'; digest: string; offset: number; total: number; status: PushBlobStatus; mountedFrom?: string }
   | { type: 'done'; reference: string; digest: string; size: number; mediaType: string };
 
 export interface PushOptions {
@@ -183,7 +183,7 @@ export class Pusher {
   private async sendBlob(client: RegistryClient, b: Descriptor, data: Buffer | undefined, from: string | undefined, progress: Progress): Promise<void> {
     const started = await client.startUpload(from ? { digest: b.digest, from } : undefined);
     if (started.mounted) {
-      progress.push({ type: 'blob', digest: b.digest, offset: b.size, total: b.size, status: 'mounted' });
+      progress.push({ type: 'blob', digest: b.digest, offset: b.size, total: b.size, status: 'mounted', mountedFrom: from! });
       return;
     }
     progress.push({ type: 'blob', digest: b.digest, offset: 0, total: b.size, status: 'uploading' });

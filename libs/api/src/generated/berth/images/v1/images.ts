@@ -277,6 +277,8 @@ export interface PushBlobProgress {
    * registry, nothing sent), "uploading", "pushed".
    */
   status: string;
+  /** With "mounted": the repository of the same registry it was linked from ("app", "library/busybox"). */
+  mountedFrom: string;
 }
 
 export interface PushDone {
@@ -2814,7 +2816,7 @@ export const PushResolved: MessageFns<PushResolved> = {
 };
 
 function createBasePushBlobProgress(): PushBlobProgress {
-  return { digest: "", offset: 0, total: 0, status: "" };
+  return { digest: "", offset: 0, total: 0, status: "", mountedFrom: "" };
 }
 
 export const PushBlobProgress: MessageFns<PushBlobProgress> = {
@@ -2830,6 +2832,9 @@ export const PushBlobProgress: MessageFns<PushBlobProgress> = {
     }
     if (message.status !== "") {
       writer.uint32(34).string(message.status);
+    }
+    if (message.mountedFrom !== "") {
+      writer.uint32(42).string(message.mountedFrom);
     }
     return writer;
   },
@@ -2879,6 +2884,14 @@ export const PushBlobProgress: MessageFns<PushBlobProgress> = {
             message.status = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.mountedFrom = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2897,6 +2910,11 @@ export const PushBlobProgress: MessageFns<PushBlobProgress> = {
       offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
       total: isSet(object.total) ? globalThis.Number(object.total) : 0,
       status: isSet(object.status) ? globalThis.String(object.status) : "",
+      mountedFrom: isSet(object.mountedFrom)
+        ? globalThis.String(object.mountedFrom)
+        : isSet(object.mounted_from)
+        ? globalThis.String(object.mounted_from)
+        : "",
     };
   },
 
@@ -2914,6 +2932,9 @@ export const PushBlobProgress: MessageFns<PushBlobProgress> = {
     if (message.status !== "") {
       obj.status = message.status;
     }
+    if (message.mountedFrom !== "") {
+      obj.mountedFrom = message.mountedFrom;
+    }
     return obj;
   },
 
@@ -2926,6 +2947,7 @@ export const PushBlobProgress: MessageFns<PushBlobProgress> = {
     message.offset = object.offset ?? 0;
     message.total = object.total ?? 0;
     message.status = object.status ?? "";
+    message.mountedFrom = object.mountedFrom ?? "";
     return message;
   },
 };
