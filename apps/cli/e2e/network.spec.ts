@@ -279,6 +279,37 @@ describe('user networks', () => {
     expect(await ok(['network', 'rm', 'aliased'])).toBe('aliased\n');
   });
 
+  it('--ip, --mac-address and network connect --ip: the container has those addresses; a taken or foreign one is exit 125', async () => {
+    await ok(['network', 'create', '--subnet', USER_SUBNET, 'pinned']);
+    const [doc] = JSON.parse(await ok(['network', 'inspect', 'pinned'])) as { Options: Record<string, string> }[];
+    userBridges.push(doc!.Options['com.docker.network.bridge.name']!);
+    const ip = `${USER_PREFIX}.50`;
+    await ok(['run', '-d', '--name', 'fixed', '--network', 'pinned', '--ip', ip, '--mac-address', '02:42:0a:d5:00:32', 'busybox', 'sleep', '1000']);
+    expect(await ok(['exec', 'fixed', 'sh', '-c', 'ip -o -4 addr show eth0 | grep -o "inet [0-9.]*"; cat /sys/class/net/eth0/address'])).toBe(`inet ${ip}\n02:42:0a:d5:00:32\n`);
+    expect(JSON.parse(await ok(['inspect', '--format', '{{json .NetworkSettings.Networks.pinned}}', 'fixed']))).toMatchObject({ IPAMConfig: { IPv4Address: ip }, IPAddress: ip, MacAddress: '02:42:0a:d5:00:32' });
+    // The address stays the container's across a restart.
+    await ok(['restart', '-t', '0', 'fixed']);
+    expect(await ok(['inspect', '--format', '{{.NetworkSettings.Networks.pinned.IPAddress}}', 'fixed'])).toBe(`${ip}\n`);
+
+    const taken = await w.berth(['run', '--rm', '--network', 'pinned', '--ip', ip, 'busybox', 'true']);
+    expect(taken).toEqual({ code: 125, stdout: '', stderr: `Error: address ${ip} on network pinned is already in use by container fixed\n` });
+    const outside = await w.berth(['create', '--network', 'pinned', '--ip', '192.168.250.9', 'busybox', 'true']);
+    expect(outside.code).toBe(125);
+    expect(outside.stderr).toMatch(/^Error: address 192\.168\.250\.9 is not a host address of network pinned/);
+    expect((await w.berth(['run', '--rm', '--ip', `${PREFIX}.9`, 'busybox', 'true'])).stderr).toBe('Error: a user-specified IP address is supported on user-defined networks only, not bridge\n');
+    expect((await w.berth(['run', '--rm', '--mac-address', '01:00:5e:00:00:01', 'busybox', 'true'])).stderr).toMatch(/^Error: MAC address 01:00:5e:00:00:01 is a multicast address/);
+    expect((await sdk.containers.list({ all: true })).containers.map((c) => c.name)).toEqual(['fixed']);
+
+    // connect --ip on a running container from the default bridge.
+    await ok(['run', '-d', '--name', 'joiner', 'busybox', 'sleep', '1000']);
+    await ok(['network', 'connect', '--ip', `${USER_PREFIX}.60`, 'pinned', 'joiner']);
+    expect(await ok(['exec', 'joiner', 'sh', '-c', 'ip -o -4 addr show eth1 | grep -o "inet [0-9.]*"'])).toBe(`inet ${USER_PREFIX}.60\n`);
+    expect((await w.berth(['exec', 'fixed', 'ping', '-c', '1', '-W', '2', `${USER_PREFIX}.60`])).code).toBe(0);
+    expect((await w.berth(['network', 'connect', '--ip', ip, 'pinned', 'fixed'])).code).toBe(125);
+    await ok(['rm', '-f', 'fixed', 'joiner']);
+    expect(await ok(['network', 'rm', 'pinned'])).toBe('pinned\n');
+  });
+
   it('an unknown network is refused with exit 125 and leaves nothing', async () => {
     const r = await w.berth(['run', '--rm', '--network', 'nosuchnet', 'busybox', 'true']);
     expect(r.code).toBe(125);

@@ -70,6 +70,8 @@ function containerOptions(c: Command): Command {
     .option('--dns-option <opt>', 'resolver option for /etc/resolv.conf, e.g. ndots:2 (repeatable)', collect)
     .option('--add-host <name:ip>', 'add a line to /etc/hosts; ip "host-gateway" is the network\'s gateway (repeatable)', collect)
     .option('--network-alias <name>', 'another name peers on its user network resolve it by (repeatable)', collect)
+    .option('--ip <address>', 'IPv4 address on its user network (instead of the next free one)')
+    .option('--mac-address <mac>', 'MAC address of eth0, e.g. 02:42:ac:11:00:02')
     .option('--device <host[:ctr][:rwm]>', 'make a host device (or the devices under a directory) in the container (repeatable)', collect)
     .option('--pid <mode>', 'PID namespace: host or container:<name|id>')
     .option('--ipc <mode>', 'IPC namespace: host or container:<name|id>')
@@ -261,7 +263,8 @@ export function buildProgram(): Command {
   network.command('rm').description('remove networks').argument('<network...>').action(lazy(sys, (m) => m.networkRm));
   network.command('prune').description('remove user networks no container is on').option('-f, --force', 'do not ask').action(lazy(prune, (m) => m.networkPrune));
   network.command('connect').description('connect a container to a network (at once if it runs, and at every start)').argument('<network>').argument('<container>')
-    .option('--alias <name>', 'another name peers on the network resolve it by (repeatable)', collect).action(lazy(sys, (m) => m.networkConnect));
+    .option('--alias <name>', 'another name peers on the network resolve it by (repeatable)', collect)
+    .option('--ip <address>', 'IPv4 address on that network (instead of the next free one)').action(lazy(sys, (m) => m.networkConnect));
   network.command('disconnect').description('disconnect a container from a network connect added').argument('<network>').argument('<container>')
     .option('-f, --force', 'no error when the container is not on the network').action(lazy(sys, (m) => m.networkDisconnect));
   network.command('inspect').description('detailed JSON about networks').argument('<network...>').option('-f, --format <template>', 'json or a Go template')

@@ -61,7 +61,8 @@ export function containerToDocker(c: containersV1.Container, facts: HostFacts): 
   const networks: Record<string, unknown> = {};
   for (const n of c.networks) {
     networks[n.network] = {
-      IPAMConfig: null,
+      // docker shows what was asked for (--ip, connect --ip) here, null when IPAM picked the address.
+      IPAMConfig: n.requestedIpv4Address ? { IPv4Address: n.requestedIpv4Address } : null,
       Links: null,
       Aliases: n.aliases.length ? n.aliases : null,
       NetworkID: facts.networkIds.get(n.network) ?? '',
@@ -162,6 +163,8 @@ export function containerToDocker(c: containersV1.Container, facts: HostFacts): 
       Entrypoint: cfg.entrypoint.length ? cfg.entrypoint : null,
       OnBuild: null,
       Labels: cfg.labels,
+      // Where docker before API 1.44 shows --mac-address (newer ones only under the network).
+      ...(hc.macAddress ? { MacAddress: hc.macAddress } : {}),
       StopSignal: cfg.stopSignal || 'SIGTERM',
       StopTimeout: cfg.stopTimeout > 0 ? cfg.stopTimeout : 10,
     },

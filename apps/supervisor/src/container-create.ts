@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import type { containersV1 } from '@berth/api';
 import type { CreateRequest } from './container-types';
 import { InvalidConfigError, VolumeSourceMissingError } from './errors';
+import { checkMacAddress, checkRequestedIpv4 } from './network/static-address';
 import { validateHealthcheck } from './health/health-monitor';
 import type { ContainerPaths } from './layout';
 import { validateConfig } from './oci/spec';
@@ -17,6 +18,13 @@ export function checkCreateRequest(req: CreateRequest): void {
   // Create only: the record's hostname is the host's then (an update re-checks the record).
   if (req.hostConfig.utsMode === 'host' && req.config.hostname) throw new InvalidConfigError('conflicting options: a hostname and the host\'s UTS namespace');
   checkAliases(req.hostConfig.networkAliases, req.hostConfig.networkMode || 'bridge');
+  if (req.hostConfig.ipv4Address) checkRequestedIpv4(req.hostConfig.ipv4Address, req.hostConfig.networkMode || 'bridge');
+  if (req.hostConfig.macAddress) {
+    if (['host', 'none'].includes(req.hostConfig.networkMode) || req.hostConfig.networkMode.startsWith('container:')) {
+      throw new InvalidConfigError(`conflicting options: a MAC address and the ${req.hostConfig.networkMode} network`);
+    }
+    checkMacAddress(req.hostConfig.macAddress);
+  }
   validateHealthcheck(req.config.healthcheck);
   portRequests(req.config, req.hostConfig);
   if (req.rootfs.length === 0) throw new InvalidConfigError('no rootfs mounts given: prepare a snapshot first');
@@ -57,5 +65,6 @@ export function newContainerRecord(id: string, name: string, req: CreateRequest,
     resolvConfPath: p.resolvConf,
     extraNetworks: [],
     extraNetworkAliases: {},
+    extraNetworkIpv4: {},
   };
 }

@@ -158,6 +158,8 @@ export class ContainerManager implements RunnerHost {
       const owner = this.nameOwner(name);
       if (owner) throw new NameInUseError(name, owner);
       checkCreateRequest(req);
+      // The network's subnet and who holds what: known to the provider (a start re-checks, under its lock).
+      if (req.hostConfig.ipv4Address) this.opts.network.checkAddress?.(req.hostConfig.ipv4Address, req.hostConfig.networkMode);
       // Named volumes are made on first use, anonymous ones for empty sources and image VOLUME paths; the
       // record keeps the resolved names.
       const { mounts, made } = resolveMounts(this.opts.volumes, req.config, req.hostConfig.volumes);

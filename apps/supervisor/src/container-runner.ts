@@ -81,6 +81,8 @@ export class ContainerRunner implements ExitContext {
         e.s.facts.mounted ? Promise.resolve() : mountRootfs(ctr.rootfs, p.rootfs).then(() => (e.s.facts.mounted = true)),
         this.h.opts.network.setup({
           containerId: ctr.id, name: ctr.name, hostname: ctr.config!.hostname, network, aliases: hc.networkAliases,
+          ...(hc.ipv4Address ? { ipv4Address: hc.ipv4Address } : {}),
+          ...(hc.macAddress ? { macAddress: hc.macAddress } : {}),
           ports, runtimeNetns: !!this.h.opts.network.connect,
         }).then((s) => {
           e.s.facts.networkUp = true;

@@ -42,7 +42,7 @@ export class NetworkMembership {
     return p as Required<Pick<NetworkProvider, 'attach' | 'detach'>> & NetworkProvider;
   }
 
-  connect(networkRef: string, containerRef: string, aliases: string[] = []): Promise<void> {
+  connect(networkRef: string, containerRef: string, aliases: string[] = [], ipv4Address?: string): Promise<void> {
     const id = this.h.resolve(containerRef);
     return this.h.mutex.run(id, async () => {
       const e = this.entry(id);
@@ -53,10 +53,13 @@ export class NetworkMembership {
         throw new AlreadyOnNetworkError(`container ${ctr.name} is already on network ${net.name}`);
       }
       checkAliases(aliases, net.predefined ? net.name : 'user');
+      // Checked now, also for a container that is not running: a start must not be the first to refuse it.
+      if (ipv4Address) this.provider.checkAddress?.(ipv4Address, net.id);
       const netns = liveNetns(ctr);
-      if (netns) this.applied(e, await this.provider.attach({ ...this.request(ctr, net.id, netns), aliases }));
+      if (netns) this.applied(e, await this.provider.attach({ ...this.request(ctr, net.id, netns), aliases, ...(ipv4Address ? { ipv4Address } : {}) }));
       ctr.extraNetworks = [...ctr.extraNetworks, net.id];
       if (aliases.length) ctr.extraNetworkAliases = { ...ctr.extraNetworkAliases, [net.id]: { names: aliases } };
+      if (ipv4Address) ctr.extraNetworkIpv4 = { ...ctr.extraNetworkIpv4, [net.id]: ipv4Address };
       this.h.save(e);
     });
   }
@@ -84,6 +87,8 @@ export class NetworkMembership {
       ctr.extraNetworks = ctr.extraNetworks.filter((n) => n !== net.id);
       const { [net.id]: _gone, ...rest } = ctr.extraNetworkAliases;
       ctr.extraNetworkAliases = rest;
+      const { [net.id]: _ip, ...otherIps } = ctr.extraNetworkIpv4;
+      ctr.extraNetworkIpv4 = otherIps;
       this.h.save(e);
     });
   }
@@ -115,7 +120,8 @@ export async function joinExtraNetworks(provider: NetworkProvider, ctr: containe
   for (const networkId of ctr.extraNetworks) {
     if (!provider.attach) throw new NetworkNotJoinableError('this supervisor\'s network provider cannot connect containers to more networks');
     const aliases = ctr.extraNetworkAliases[networkId]?.names ?? [];
-    setup = await provider.attach({ containerId: ctr.id, name: ctr.name, hostname: ctr.config!.hostname, network: networkId, netnsPath, aliases });
+    const ipv4Address = ctr.extraNetworkIpv4[networkId];
+    setup = await provider.attach({ containerId: ctr.id, name: ctr.name, hostname: ctr.config!.hostname, network: networkId, netnsPath, aliases, ...(ipv4Address ? { ipv4Address } : {}) });
   }
   return setup;
 }

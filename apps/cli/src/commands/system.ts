@@ -29,8 +29,8 @@ export async function networkLs(f: { quiet?: boolean; filter?: string[] }): Prom
 }
 
 /** docker network connect NETWORK CONTAINER: prints nothing, as docker does. */
-export async function networkConnect(network: string, container: string, f: { alias?: string[] }): Promise<number> {
-  await connect().networks.connect({ network, container, aliases: f.alias ?? [] });
+export async function networkConnect(network: string, container: string, f: { alias?: string[]; ip?: string }): Promise<number> {
+  await connect().networks.connect({ network, container, aliases: f.alias ?? [], ipv4Address: f.ip ?? '' });
   return 0;
 }
 

@@ -9,7 +9,7 @@ describe('host flags', () => {
     })).toEqual({
       capAdd: ['NET_ADMIN'], capDrop: ['MKNOD'], privileged: true, noNewPrivileges: true, ulimits: [{ name: 'nofile', soft: 1024, hard: 2048 }],
       sysctls: { 'net.ipv4.ip_forward': '1' }, shmSize: 128 * 1024 * 1024, dns: ['192.0.2.1'], dnsSearch: ['a.example'], dnsOptions: ['ndots:2'], extraHosts: ['db:10.0.0.5'],
-      devices: [], pidMode: '', ipcMode: '', utsMode: '', groupAdd: [], oomScoreAdj: 0, oomKillDisable: false, networkAliases: [],
+      devices: [], pidMode: '', ipcMode: '', utsMode: '', groupAdd: [], oomScoreAdj: 0, oomKillDisable: false, networkAliases: [], ipv4Address: '', macAddress: '',
     });
     expect(hostFlags({ device: ['/dev/fuse'], pid: 'host', ipc: 'container:db', uts: 'host', groupAdd: ['audio'], oomScoreAdj: '-500', oomKillDisable: true })).toMatchObject({
       devices: [{ pathOnHost: '/dev/fuse', pathInContainer: '', cgroupPermissions: '' }], pidMode: 'host', ipcMode: 'container:db', utsMode: 'host',

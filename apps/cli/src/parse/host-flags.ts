@@ -19,6 +19,8 @@ export interface HostFlags {
   dnsOption?: string[];
   addHost?: string[];
   networkAlias?: string[];
+  ip?: string;
+  macAddress?: string;
   device?: string[];
   pid?: string;
   ipc?: string;
@@ -36,7 +38,8 @@ export interface ResourceFlags {
 }
 
 type HostFields = Pick<containersV1.HostConfig, 'capAdd' | 'capDrop' | 'privileged' | 'noNewPrivileges' | 'ulimits' | 'sysctls' | 'shmSize' | 'dns' | 'dnsSearch' | 'dnsOptions' | 'extraHosts'
-  | 'devices' | 'pidMode' | 'ipcMode' | 'utsMode' | 'groupAdd' | 'oomScoreAdj' | 'oomKillDisable' | 'networkAliases'>;
+  | 'devices' | 'pidMode' | 'ipcMode' | 'utsMode' | 'groupAdd' | 'oomScoreAdj' | 'oomKillDisable' | 'networkAliases'
+  | 'ipv4Address' | 'macAddress'>;
 
 export function hostFlags(f: HostFlags): HostFields {
   return {
@@ -52,6 +55,8 @@ export function hostFlags(f: HostFlags): HostFields {
     dnsOptions: f.dnsOption ?? [],
     extraHosts: (f.addHost ?? []).map(parseAddHost),
     networkAliases: f.networkAlias ?? [],
+    ipv4Address: f.ip ?? '',
+    macAddress: f.macAddress ?? '',
     devices: (f.device ?? []).map(parseDevice),
     pidMode: f.pid ?? '',
     ipcMode: f.ipc ?? '',

@@ -20,6 +20,7 @@ export function attachmentInfo(rec: AttachmentRecord): NetworkAttachmentInfo | u
     gateway: ip.gateway ?? '',
     macAddress: iface?.mac ?? '',
     aliases: rec.aliases ?? [],
+    requestedIpv4Address: rec.ipv4 ?? '',
   };
 }
 

@@ -35,6 +35,10 @@ export interface AttachmentRecord {
   /** The list ADD ran (loopback excluded: it is called separately); absent for none/host. */
   confList?: CniConfList;
   ports: PortMapping[];
+  /** The IPv4 address asked for (--ip, connect --ip), given to host-local through the "ips" capability. */
+  ipv4?: string;
+  /** The MAC address asked for (--mac-address), given to the bridge plugin through the "mac" capability. */
+  mac?: string;
   /** Final ADD result; absent while pending. */
   result?: CniResult;
   state: 'pending' | 'ready';

@@ -19,6 +19,7 @@ import type { NetworkAttachmentInfo, NetworkProvider, NetworkRequest, NetworkSet
 import type { NetworkRecord, NetworkRegistry } from './network-registry';
 import { normalisePorts, reservePorts, toPortmapRuntime } from './ports';
 import { containerDns } from './resolv-conf';
+import { checkAddressOnNetwork, checkMacAddress } from './static-address';
 
 export interface PeersChange {
   network: string;
@@ -69,6 +70,10 @@ export class CniNetworkProvider implements NetworkProvider {
   }
 
   /** Joins a running container to one more bridge network (docker network connect); returns the whole setup. */
+  checkAddress(ipv4: string, network: string): void {
+    checkAddressOnNetwork(ipv4, this.opts.registry.get(network), this.opts.attachments.list());
+  }
+
   attach(req: ExtraNetworkRequest): Promise<NetworkSetup> {
     return this.serial(req.containerId, async () => {
       await attachExtra(this.extras, req);
@@ -159,11 +164,15 @@ export class CniNetworkProvider implements NetworkProvider {
       // Re-read after the awaits: a network removed meanwhile is NOT_FOUND here, and the pending record
       // below is written in the same synchronous step, so a concurrent remove sees this container.
       const net = registry.get(wanted.id);
+      // Checked under the lock with the records, so two containers cannot both take one address.
+      if (req.ipv4Address) checkAddressOnNetwork(req.ipv4Address, net, attachments.list());
       const r: AttachmentRecord = {
         containerId: req.containerId,
         name: req.name ?? '',
         hostname: req.hostname || req.containerId.slice(0, 12),
         ...(req.aliases?.length ? { aliases: req.aliases } : {}),
+        ...(req.ipv4Address ? { ipv4: req.ipv4Address } : {}),
+        ...(req.macAddress && net.driver === 'bridge' ? { mac: checkMacAddress(req.macAddress) } : {}),
         network: net.name,
         networkId: net.id,
         ifName: 'eth0',
@@ -308,7 +317,11 @@ export class CniNetworkProvider implements NetworkProvider {
   }
 
   private runtime(rec: AttachmentRecord, netns: string) {
-    return { containerId: rec.containerId, netns, ifName: rec.ifName, capabilityArgs: { portMappings: toPortmapRuntime(rec.ports) } };
+    const capabilityArgs: Record<string, unknown> = { portMappings: toPortmapRuntime(rec.ports) };
+    const subnet = rec.ipv4 ? /\/(\d+)$/.exec(this.findNetwork(rec.networkId)?.subnet ?? '')?.[1] : undefined;
+    if (rec.ipv4 && subnet) capabilityArgs.ips = [`${rec.ipv4}/${subnet}`];
+    if (rec.mac) capabilityArgs.mac = rec.mac;
+    return { containerId: rec.containerId, netns, ifName: rec.ifName, capabilityArgs };
   }
 
   private toSetup(rec: AttachmentRecord): NetworkSetup {

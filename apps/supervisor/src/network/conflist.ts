@@ -18,6 +18,8 @@ export function bridgeConfList(net: NetworkRecord, opts: ConfListOptions): CniCo
   const plugins: CniConfList['plugins'] = [
     {
       type: 'bridge',
+      // --ip reaches host-local and --mac-address the bridge plugin as runtime config, only when asked.
+      capabilities: { ips: true, mac: true },
       bridge: net.bridge,
       isGateway: true,
       // Masquerade is one rule per network (bridge-rules.ts); portmap needs hairpin for a container

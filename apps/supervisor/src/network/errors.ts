@@ -46,6 +46,12 @@ export class NotOnNetworkError extends NotFoundError {}
 /** Connect or Disconnect that host, none or a container's own first network rule out. */
 export class NetworkNotJoinableError extends FailedPreconditionError {}
 
+/** An --ip or --mac-address that is malformed or not usable on the network. */
+export class InvalidAddressError extends InvalidArgumentError {}
+
+/** An --ip another container on the network holds. */
+export class AddressInUseError extends AlreadyExistsError {}
+
 /** A CNI plugin binary is missing from the plugin directory. */
 export class CniPluginMissingError extends FailedPreconditionError {}
 

@@ -7,6 +7,7 @@ import type { CniInvoker, CniResult } from './cni-invoker';
 import { bridgeConfList } from './conflist';
 import { AlreadyOnNetworkError, NetworkNotJoinableError, NotOnNetworkError } from './errors';
 import type { NetworkRecord, NetworkRegistry } from './network-registry';
+import { checkAddressOnNetwork } from './static-address';
 
 /** What the provider lends the functions here (its stores and the steps it shares with the first network). */
 export interface ExtraNetworkHost {
@@ -31,6 +32,8 @@ export interface ExtraNetworkRequest {
   netnsPath: string;
   /** More names peers on that network resolve it by (connect --alias). */
   aliases?: string[];
+  /** The address to have on that network (connect --ip). */
+  ipv4Address?: string;
 }
 
 export function extraKey(containerId: string, networkId: string): string {
@@ -49,6 +52,7 @@ export async function attachExtra(h: ExtraNetworkHost, req: ExtraNetworkRequest)
   if (net.driver !== 'bridge') throw new NetworkNotJoinableError(`a container cannot be connected to the ${net.name} network (driver ${net.driver}) after it was created`);
   const mine = recordsOf(h.attachments, req.containerId);
   if (mine.some((r) => r.networkId === net.id)) throw new AlreadyOnNetworkError(`container ${req.containerId.slice(0, 12)} is already on network ${net.name}`);
+  if (req.ipv4Address) checkAddressOnNetwork(req.ipv4Address, net, h.attachments.list());
   const used = new Set(mine.map((r) => r.ifName));
   let n = 1;
   while (used.has(`eth${n}`)) n++;
@@ -58,6 +62,7 @@ export async function attachExtra(h: ExtraNetworkHost, req: ExtraNetworkRequest)
     name: req.name,
     hostname: req.hostname || req.containerId.slice(0, 12),
     ...(req.aliases?.length ? { aliases: req.aliases } : {}),
+    ...(req.ipv4Address ? { ipv4: req.ipv4Address } : {}),
     network: net.name,
     networkId: net.id,
     runtimeNetns: true,

@@ -23,6 +23,10 @@ export interface NetworkRequest {
   ports: PortMapping[];
   /** More names peers on a user network resolve it by (--network-alias). */
   aliases?: string[];
+  /** The address to have on a user network instead of the next free one (--ip). */
+  ipv4Address?: string;
+  /** The MAC address of eth0 (--mac-address). */
+  macAddress?: string;
   /**
    * The runtime makes the container's network namespace (it dies with PID 1): setup() checks and reserves
    * (network, ports, the pending record) and connect() plugs the namespace in once the runtime made it.
@@ -40,6 +44,8 @@ export interface NetworkAttachmentInfo {
   macAddress: string;
   /** Names peers resolve besides the container's (--network-alias). */
   aliases: string[];
+  /** The address that was asked for (--ip); empty when IPAM picked it. */
+  requestedIpv4Address: string;
 }
 
 export interface NetworkSetup {
@@ -81,6 +87,8 @@ export interface NetworkProvider {
   reconcile?(isLive: (containerId: string) => boolean): Promise<string[]>;
   /** Joins a running container to one more network (docker network connect); returns the whole setup. */
   attach?(req: ExtraNetworkRequest): Promise<NetworkSetup>;
+  /** Throws when `ipv4` cannot be asked for on the network now (not in its subnet, the gateway, taken). */
+  checkAddress?(ipv4: string, network: string): void;
   /** Takes a network attach() added away; with the running container's namespace its interface goes too. */
   detach?(containerId: string, networkId: string, netnsPath?: string): Promise<void>;
 }

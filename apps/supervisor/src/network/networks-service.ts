@@ -23,7 +23,7 @@ export function toProtoNetwork(n: NetworkRecord | NetworkDetails): networksV1.Ne
 
 /** Connect and Disconnect work on containers: the supervisor's manager lends them once it is open. */
 export interface MembershipApi {
-  connect(network: string, container: string, aliases: string[]): Promise<void>;
+  connect(network: string, container: string, aliases: string[], ipv4Address?: string): Promise<void>;
   disconnect(network: string, container: string, force: boolean): Promise<void>;
 }
 
@@ -47,7 +47,7 @@ export function networksServiceRegistration(networks: Networks, log: Logger = pi
       return {};
     }),
     connect: unary(log, 'Networks.Connect', async (req) => {
-      await members().connect(req.network, req.container, req.aliases);
+      await members().connect(req.network, req.container, req.aliases, req.ipv4Address || undefined);
       return {};
     }),
     disconnect: unary(log, 'Networks.Disconnect', async (req) => {

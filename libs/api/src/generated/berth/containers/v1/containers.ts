@@ -279,6 +279,13 @@ export interface HostConfig {
   oomScoreAdj: number;
   /** More names peers on its user network resolve it by (docker --network-alias); not on bridge, host or none. */
   networkAliases: string[];
+  /**
+   * The IPv4 address to have on its network instead of the next free one (docker --ip): user networks only,
+   * inside the network's subnet, not its gateway, and not in use by another container.
+   */
+  ipv4Address: string;
+  /** The MAC address of eth0, "02:42:ac:11:00:02" form, unicast (docker --mac-address); empty = random. */
+  macAddress: string;
 }
 
 export interface HostConfig_SysctlsEntry {
@@ -368,6 +375,8 @@ export interface NetworkAttachment {
   macAddress: string;
   /** The names peers on this network resolve besides the container's name (--network-alias, connect --alias). */
   aliases: string[];
+  /** The address that was asked for (--ip, connect --ip); empty when the network's IPAM picked one. */
+  requestedIpv4Address: string;
 }
 
 export interface Container {
@@ -415,11 +424,18 @@ export interface Container {
   extraNetworks: string[];
   /** The aliases Connect gave on each of those networks, by network id. */
   extraNetworkAliases: { [key: string]: NetworkAliases };
+  /** The IPv4 address Connect asked for on each of those networks (connect --ip), by network id. */
+  extraNetworkIpv4: { [key: string]: string };
 }
 
 export interface Container_ExtraNetworkAliasesEntry {
   key: string;
   value: NetworkAliases | undefined;
+}
+
+export interface Container_ExtraNetworkIpv4Entry {
+  key: string;
+  value: string;
 }
 
 export interface NetworkAliases {
@@ -2339,6 +2355,8 @@ function createBaseHostConfig(): HostConfig {
     oomKillDisable: false,
     oomScoreAdj: 0,
     networkAliases: [],
+    ipv4Address: "",
+    macAddress: "",
   };
 }
 
@@ -2433,6 +2451,12 @@ export const HostConfig: MessageFns<HostConfig> = {
     }
     for (const v of message.networkAliases) {
       writer.uint32(250).string(v!);
+    }
+    if (message.ipv4Address !== "") {
+      writer.uint32(258).string(message.ipv4Address);
+    }
+    if (message.macAddress !== "") {
+      writer.uint32(266).string(message.macAddress);
     }
     return writer;
   },
@@ -2693,6 +2717,22 @@ export const HostConfig: MessageFns<HostConfig> = {
             message.networkAliases.push(reader.string());
             continue;
           }
+          case 32: {
+            if (tag !== 258) {
+              break;
+            }
+
+            message.ipv4Address = reader.string();
+            continue;
+          }
+          case 33: {
+            if (tag !== 266) {
+              break;
+            }
+
+            message.macAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2834,6 +2874,16 @@ export const HostConfig: MessageFns<HostConfig> = {
         : globalThis.Array.isArray(object?.network_aliases)
         ? object.network_aliases.map((e: any) => globalThis.String(e))
         : [],
+      ipv4Address: isSet(object.ipv4Address)
+        ? globalThis.String(object.ipv4Address)
+        : isSet(object.ipv4_address)
+        ? globalThis.String(object.ipv4_address)
+        : "",
+      macAddress: isSet(object.macAddress)
+        ? globalThis.String(object.macAddress)
+        : isSet(object.mac_address)
+        ? globalThis.String(object.mac_address)
+        : "",
     };
   },
 
@@ -2935,6 +2985,12 @@ export const HostConfig: MessageFns<HostConfig> = {
     if (message.networkAliases?.length) {
       obj.networkAliases = message.networkAliases;
     }
+    if (message.ipv4Address !== "") {
+      obj.ipv4Address = message.ipv4Address;
+    }
+    if (message.macAddress !== "") {
+      obj.macAddress = message.macAddress;
+    }
     return obj;
   },
 
@@ -2985,6 +3041,8 @@ export const HostConfig: MessageFns<HostConfig> = {
     message.oomKillDisable = object.oomKillDisable ?? false;
     message.oomScoreAdj = object.oomScoreAdj ?? 0;
     message.networkAliases = object.networkAliases?.map((e) => e) || [];
+    message.ipv4Address = object.ipv4Address ?? "";
+    message.macAddress = object.macAddress ?? "";
     return message;
   },
 };
@@ -3700,7 +3758,16 @@ export const ContainerState: MessageFns<ContainerState> = {
 };
 
 function createBaseNetworkAttachment(): NetworkAttachment {
-  return { network: "", bridge: "", ipAddress: "", ipPrefixLen: 0, gateway: "", macAddress: "", aliases: [] };
+  return {
+    network: "",
+    bridge: "",
+    ipAddress: "",
+    ipPrefixLen: 0,
+    gateway: "",
+    macAddress: "",
+    aliases: [],
+    requestedIpv4Address: "",
+  };
 }
 
 export const NetworkAttachment: MessageFns<NetworkAttachment> = {
@@ -3725,6 +3792,9 @@ export const NetworkAttachment: MessageFns<NetworkAttachment> = {
     }
     for (const v of message.aliases) {
       writer.uint32(58).string(v!);
+    }
+    if (message.requestedIpv4Address !== "") {
+      writer.uint32(66).string(message.requestedIpv4Address);
     }
     return writer;
   },
@@ -3798,6 +3868,14 @@ export const NetworkAttachment: MessageFns<NetworkAttachment> = {
             message.aliases.push(reader.string());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.requestedIpv4Address = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3833,6 +3911,11 @@ export const NetworkAttachment: MessageFns<NetworkAttachment> = {
       aliases: globalThis.Array.isArray(object?.aliases)
         ? object.aliases.map((e: any) => globalThis.String(e))
         : [],
+      requestedIpv4Address: isSet(object.requestedIpv4Address)
+        ? globalThis.String(object.requestedIpv4Address)
+        : isSet(object.requested_ipv4_address)
+        ? globalThis.String(object.requested_ipv4_address)
+        : "",
     };
   },
 
@@ -3859,6 +3942,9 @@ export const NetworkAttachment: MessageFns<NetworkAttachment> = {
     if (message.aliases?.length) {
       obj.aliases = message.aliases;
     }
+    if (message.requestedIpv4Address !== "") {
+      obj.requestedIpv4Address = message.requestedIpv4Address;
+    }
     return obj;
   },
 
@@ -3874,6 +3960,7 @@ export const NetworkAttachment: MessageFns<NetworkAttachment> = {
     message.gateway = object.gateway ?? "";
     message.macAddress = object.macAddress ?? "";
     message.aliases = object.aliases?.map((e) => e) || [];
+    message.requestedIpv4Address = object.requestedIpv4Address ?? "";
     return message;
   },
 };
@@ -3898,6 +3985,7 @@ function createBaseContainer(): Container {
     resolvConfPath: "",
     extraNetworks: [],
     extraNetworkAliases: {},
+    extraNetworkIpv4: {},
   };
 }
 
@@ -3956,6 +4044,9 @@ export const Container: MessageFns<Container> = {
     }
     globalThis.Object.entries(message.extraNetworkAliases).forEach(([key, value]: [string, NetworkAliases]) => {
       Container_ExtraNetworkAliasesEntry.encode({ key: key as any, value }, writer.uint32(146).fork()).join();
+    });
+    globalThis.Object.entries(message.extraNetworkIpv4).forEach(([key, value]: [string, string]) => {
+      Container_ExtraNetworkIpv4Entry.encode({ key: key as any, value }, writer.uint32(154).fork()).join();
     });
     return writer;
   },
@@ -4120,6 +4211,17 @@ export const Container: MessageFns<Container> = {
             }
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            const entry19 = Container_ExtraNetworkIpv4Entry.decode(reader, reader.uint32());
+            if (entry19.value !== undefined) {
+              message.extraNetworkIpv4[entry19.key] = entry19.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4222,6 +4324,33 @@ export const Container: MessageFns<Container> = {
           {},
         )
         : {},
+      extraNetworkIpv4: isObject(object.extraNetworkIpv4)
+        ? (globalThis.Object.entries(object.extraNetworkIpv4) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.extra_network_ipv4)
+        ? (globalThis.Object.entries(object.extra_network_ipv4) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -4287,6 +4416,15 @@ export const Container: MessageFns<Container> = {
         });
       }
     }
+    if (message.extraNetworkIpv4) {
+      const entries = globalThis.Object.entries(message.extraNetworkIpv4) as [string, string][];
+      if (entries.length > 0) {
+        obj.extraNetworkIpv4 = {};
+        entries.forEach(([k, v]) => {
+          obj.extraNetworkIpv4[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -4328,6 +4466,15 @@ export const Container: MessageFns<Container> = {
         },
         {},
       );
+    message.extraNetworkIpv4 = (globalThis.Object.entries(object.extraNetworkIpv4 ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
     return message;
   },
 };
@@ -4415,6 +4562,91 @@ export const Container_ExtraNetworkAliasesEntry: MessageFns<Container_ExtraNetwo
     message.value = (object.value !== undefined && object.value !== null)
       ? NetworkAliases.fromPartial(object.value)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseContainer_ExtraNetworkIpv4Entry(): Container_ExtraNetworkIpv4Entry {
+  return { key: "", value: "" };
+}
+
+export const Container_ExtraNetworkIpv4Entry: MessageFns<Container_ExtraNetworkIpv4Entry> = {
+  encode(message: Container_ExtraNetworkIpv4Entry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Container_ExtraNetworkIpv4Entry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContainer_ExtraNetworkIpv4Entry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Container_ExtraNetworkIpv4Entry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Container_ExtraNetworkIpv4Entry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Container_ExtraNetworkIpv4Entry>): Container_ExtraNetworkIpv4Entry {
+    return Container_ExtraNetworkIpv4Entry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Container_ExtraNetworkIpv4Entry>): Container_ExtraNetworkIpv4Entry {
+    const message = createBaseContainer_ExtraNetworkIpv4Entry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };

@@ -32,6 +32,8 @@ export interface ConnectNetworkRequest {
   container: string;
   /** More names peers on that network resolve the container by (docker network connect --alias). */
   aliases: string[];
+  /** The IPv4 address to have on that network (docker network connect --ip); empty = the next free one. */
+  ipv4Address: string;
 }
 
 export interface DisconnectNetworkRequest {
@@ -118,7 +120,7 @@ export interface NetworkEndpoint {
 }
 
 function createBaseConnectNetworkRequest(): ConnectNetworkRequest {
-  return { network: "", container: "", aliases: [] };
+  return { network: "", container: "", aliases: [], ipv4Address: "" };
 }
 
 export const ConnectNetworkRequest: MessageFns<ConnectNetworkRequest> = {
@@ -131,6 +133,9 @@ export const ConnectNetworkRequest: MessageFns<ConnectNetworkRequest> = {
     }
     for (const v of message.aliases) {
       writer.uint32(26).string(v!);
+    }
+    if (message.ipv4Address !== "") {
+      writer.uint32(34).string(message.ipv4Address);
     }
     return writer;
   },
@@ -172,6 +177,14 @@ export const ConnectNetworkRequest: MessageFns<ConnectNetworkRequest> = {
             message.aliases.push(reader.string());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ipv4Address = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -189,6 +202,11 @@ export const ConnectNetworkRequest: MessageFns<ConnectNetworkRequest> = {
       network: isSet(object.network) ? globalThis.String(object.network) : "",
       container: isSet(object.container) ? globalThis.String(object.container) : "",
       aliases: globalThis.Array.isArray(object?.aliases) ? object.aliases.map((e: any) => globalThis.String(e)) : [],
+      ipv4Address: isSet(object.ipv4Address)
+        ? globalThis.String(object.ipv4Address)
+        : isSet(object.ipv4_address)
+        ? globalThis.String(object.ipv4_address)
+        : "",
     };
   },
 
@@ -203,6 +221,9 @@ export const ConnectNetworkRequest: MessageFns<ConnectNetworkRequest> = {
     if (message.aliases?.length) {
       obj.aliases = message.aliases;
     }
+    if (message.ipv4Address !== "") {
+      obj.ipv4Address = message.ipv4Address;
+    }
     return obj;
   },
 
@@ -214,6 +235,7 @@ export const ConnectNetworkRequest: MessageFns<ConnectNetworkRequest> = {
     message.network = object.network ?? "";
     message.container = object.container ?? "";
     message.aliases = object.aliases?.map((e) => e) || [];
+    message.ipv4Address = object.ipv4Address ?? "";
     return message;
   },
 };
