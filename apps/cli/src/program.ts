@@ -22,6 +22,7 @@ const insp = () => require('./commands/inspector') as typeof import('./commands/
 const sys = () => require('./commands/system') as typeof import('./commands/system');
 const prune = () => require('./commands/prune') as typeof import('./commands/prune');
 const vol = () => require('./commands/volumes') as typeof import('./commands/volumes');
+const regAuth = () => require('./commands/registry-auth') as typeof import('./commands/registry-auth');
 
 function containerOptions(c: Command): Command {
   return healthOptions(c)
@@ -224,6 +225,19 @@ export function buildProgram(): Command {
     .option('--platform <platform>', 'platform, default linux/amd64')
     .option('-q, --quiet', 'no progress')
     .action(lazy(img, (m) => m.pull));
+  program.command('push').description('upload an image to a registry').argument('<name[:tag]>')
+    .option('--insecure-registry <registry>', 'registry reachable over plain HTTP (repeatable)', collect)
+    .addOption(new Option('--insecure <registry>').argParser(collect).hideHelp())
+    .option('-q, --quiet', 'only the digest line')
+    .action(lazy(regAuth, (m) => m.push));
+  program.command('login').description('log in to a registry (default Docker Hub) and store the credentials').argument('[server]')
+    .option('-u, --username <user>', 'user name')
+    .option('-p, --password <password>', 'password (prefer --password-stdin)')
+    .option('--password-stdin', 'read the password from stdin')
+    .option('--insecure-registry <registry>', 'registry reachable over plain HTTP (repeatable)', collect)
+    .addOption(new Option('--insecure <registry>').argParser(collect).hideHelp())
+    .action(lazy(regAuth, (m) => m.login));
+  program.command('logout').description("remove a registry's stored credentials").argument('[server]').action(lazy(regAuth, (m) => m.logout));
   program.command('tag').description('give an image another name').argument('<source>').argument('<target>').action(lazy(img, (m) => m.tag));
   program.command('rmi').description('remove images').argument('<image...>').option('-f, --force', 'remove every name of an id').action(lazy(img, (m) => m.rmi));
   program.command('history').description("an image's layers and how they were made").argument('<image>')

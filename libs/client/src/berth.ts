@@ -7,7 +7,7 @@ import { BerthClients } from './clients';
 import type { ClientOptions } from './config';
 import { FailedPreconditionError, NotFoundError, StartFailedError, type BerthClientError } from './errors';
 import { mergeImageConfig, parseImageConfig, type ContainerOverrides } from './image-config';
-import { exportImages, importImage, pullImage, resolveImage, writeBlob, type ImportOptions, type PullOptions, type PullPolicy } from './image-workflows';
+import { exportImages, importImage, pullImage, pushImage, resolveImage, writeBlob, type ImportOptions, type PullOptions, type PullPolicy, type PushOptions } from './image-workflows';
 import { attach, exec, type AttachOptions, type ExecOptions, type ExecSession, type IoSession, type OutputSink } from './io-session';
 import { commitContainer, type CommitOptions } from './commit';
 
@@ -60,6 +60,9 @@ export class Berth extends BerthClients {
   }
   pull(reference: string, opts: PullOptions = {}): Promise<imagesV1.Image> {
     return pullImage(this, reference, opts);
+  }
+  push(reference: string, opts: PushOptions = {}): Promise<imagesV1.PushDone> {
+    return pushImage(this, reference, opts);
   }
   importImage(data: AsyncIterable<Buffer | Uint8Array>, opts: ImportOptions = {}): Promise<imagesV1.ImportResponse> {
     return importImage(this, data, opts);

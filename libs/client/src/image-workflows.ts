@@ -35,6 +35,33 @@ export async function pullImage(c: BerthClients, reference: string, opts: PullOp
   return done;
 }
 
+export interface PushOptions {
+  insecureRegistries?: string[];
+  username?: string;
+  password?: string;
+  /** Push under another name ("host:5000/other:v2"); the image's own name otherwise. */
+  target?: string;
+  onProgress?: (p: imagesV1.PushProgress) => void;
+}
+
+/** Pushes an image to its registry, reporting each progress message; resolves with the registry's answer. */
+export async function pushImage(c: BerthClients, reference: string, opts: PushOptions = {}): Promise<imagesV1.PushDone> {
+  const call = c.raw.images.push({
+    reference,
+    insecureRegistries: opts.insecureRegistries ?? [],
+    username: opts.username ?? '',
+    password: opts.password ?? '',
+    target: opts.target ?? '',
+  });
+  let done: imagesV1.PushDone | undefined;
+  for await (const p of readStream(call, '/berth.images.v1.Images/Push', c.targetOf('images'))) {
+    opts.onProgress?.(p);
+    if (p.event?.$case === 'done') done = p.event.value;
+  }
+  if (!done) throw new NotFoundError(`push of ${reference} ended without the registry's digest`);
+  return done;
+}
+
 /** Resolves an image reference to its record and runtime view, pulling it first as the policy says. */
 export async function resolveImage(c: BerthClients, reference: string, policy: PullPolicy = 'never', pull: PullOptions = {}): Promise<imagesV1.GetImageResponse> {
   if (policy === 'always') await pullImage(c, reference, pull);

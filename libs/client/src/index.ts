@@ -11,3 +11,4 @@ export * from './berth';
 export * from './health';
 export * from './human-duration';
 export * from './volumes';
+export * from './registry-auth';

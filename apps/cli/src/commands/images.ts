@@ -147,6 +147,8 @@ export async function pull(ref: string, f: { insecure?: string[]; platform?: str
   };
   const img = await connect().pull(ref, {
     insecureRegistries: (require('../parse/registries') as typeof import('../parse/registries')).insecureRegistries(ref, f.insecure ?? []),
+    // The credentials `berth login` stored for this registry, if any.
+    ...(require('./registry-auth') as typeof import('./registry-auth')).credentialsFor(ref),
     ...(f.platform ? { platform: f.platform } : {}),
     onProgress: (p) => {
       if (p.event?.$case === 'resolved') {
