@@ -3,6 +3,8 @@
 // on start-up it re-adopts them.
 import * as path from 'node:path';
 import { runService } from '@berth/service-kit';
+import { archiveServiceRegistration } from './archive/archive-grpc';
+import { ContainerArchive } from './archive/container-archive';
 import { ContainerIo } from './container-io';
 import { ContainerManager } from './container-manager';
 import { writeHosts } from './container-files';
@@ -62,7 +64,7 @@ void runService({
     const io = new ContainerIo(known);
     networking.useMembership(new NetworkMembership(known, (ref) => networking.networks.registry.get(ref)));
     return {
-      services: [containersService(known, io, log), networking.networksServiceRegistration, volumesServiceRegistration(volumes, log)],
+      services: [containersService(known, io, log), networking.networksServiceRegistration, volumesServiceRegistration(volumes, log), archiveServiceRegistration(new ContainerArchive(known), log)],
       close: () => known.close(),
     };
   },
