@@ -16,7 +16,7 @@ import { listServicesByReflection } from './helpers';
 const EXPECTED_SERVICES: Record<string, string[]> = {
   'image-store': ['berth.images.v1.Content', 'berth.images.v1.Images'],
   rootfs: ['berth.snapshots.v1.Snapshots'],
-  supervisor: ['berth.containers.v1.Containers', 'berth.containers.v1.Networks', 'berth.containers.v1.Volumes'],
+  supervisor: ['berth.containers.v1.Archive', 'berth.containers.v1.Containers', 'berth.containers.v1.Networks', 'berth.containers.v1.Volumes'],
   inspector: ['berth.inspector.v1.Inspector'],
 };
 

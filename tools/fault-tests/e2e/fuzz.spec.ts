@@ -3,7 +3,7 @@
 // Every call must end with a proper gRPC status within its deadline, and no service may crash.
 import { randomBytes, randomInt } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { contentV1, imagesV1, snapshotsV1, containersV1, networksV1, volumesV1, inspectorV1 } from '@berth/api';
+import { archiveV1, contentV1, imagesV1, snapshotsV1, containersV1, networksV1, volumesV1, inspectorV1 } from '@berth/api';
 import { checkHealth } from '@berth/testing';
 import { importBusybox, removeAllContainers, SERVICES, startBerth, type BerthUnderTest, type ServiceName } from './harness';
 
@@ -24,6 +24,7 @@ const DEFINITIONS: [ServiceName, Record<string, MethodDef>][] = [
   ['supervisor', containersV1.ContainersService as unknown as Record<string, MethodDef>],
   ['supervisor', networksV1.NetworksService as unknown as Record<string, MethodDef>],
   ['supervisor', volumesV1.VolumesService as unknown as Record<string, MethodDef>],
+  ['supervisor', archiveV1.ArchiveService as unknown as Record<string, MethodDef>],
   ['inspector', inspectorV1.InspectorService as unknown as Record<string, MethodDef>],
 ];
 const PER_RPC = Number(process.env.BERTH_FUZZ_PER_RPC ?? 10);
