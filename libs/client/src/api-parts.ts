@@ -11,6 +11,7 @@ const LOADERS = {
   containersV1: () => require('@berth/api/dist/generated/berth/containers/v1/containers') as Api['containersV1'],
   networksV1: () => require('@berth/api/dist/generated/berth/containers/v1/networks') as Api['networksV1'],
   volumesV1: () => require('@berth/api/dist/generated/berth/containers/v1/volumes') as Api['volumesV1'],
+  archiveV1: () => require('@berth/api/dist/generated/berth/containers/v1/archive') as Api['archiveV1'],
   imagesV1: () => require('@berth/api/dist/generated/berth/images/v1/images') as Api['imagesV1'],
   contentV1: () => require('@berth/api/dist/generated/berth/images/v1/content') as Api['contentV1'],
   snapshotsV1: () => require('@berth/api/dist/generated/berth/snapshots/v1/snapshots') as Api['snapshotsV1'],

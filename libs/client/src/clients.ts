@@ -2,8 +2,9 @@
 // are SDK errors (errors.ts); streaming RPCs are reached through `raw`, wrapped by the helpers in streams.ts.
 // gRPC clients are made on first use, so a program that talks to one service never connects to the others.
 import type { CallOptions, Client, ClientUnaryCall, Metadata, ServiceError } from '@grpc/grpc-js';
-import type { containersV1, contentV1, imagesV1, inspectorV1, networksV1, snapshotsV1, volumesV1 } from '@berth/api';
+import type { archiveV1, containersV1, contentV1, imagesV1, inspectorV1, networksV1, snapshotsV1, volumesV1 } from '@berth/api';
 import { apiPart } from './api-parts';
+import { ArchiveApi } from './archive';
 import { channelCredentials, resolveTargets, type ClientOptions, type Env, type Service } from './config';
 import { fromServiceError } from './errors';
 import { VolumesApi } from './volumes';
@@ -19,6 +20,7 @@ export interface RawClients {
   containers: containersV1.ContainersClient;
   networks: networksV1.NetworksClient;
   volumes: volumesV1.VolumesClient;
+  archive: archiveV1.ArchiveClient;
   images: imagesV1.ImagesClient;
   content: contentV1.ContentClient;
   snapshots: snapshotsV1.SnapshotsClient;
@@ -29,6 +31,7 @@ const SERVICE_OF: Record<keyof RawClients, Service> = {
   containers: 'supervisor',
   networks: 'supervisor',
   volumes: 'supervisor',
+  archive: 'supervisor',
   images: 'image-store',
   content: 'image-store',
   snapshots: 'rootfs',
@@ -53,6 +56,8 @@ function makeRaw(kind: keyof RawClients, target: string, env: Env): Client {
       return new (apiPart('networksV1').NetworksClient)(target, creds, CHANNEL_OPTIONS);
     case 'volumes':
       return new (apiPart('volumesV1').VolumesClient)(target, creds, CHANNEL_OPTIONS);
+    case 'archive':
+      return new (apiPart('archiveV1').ArchiveClient)(target, creds, CHANNEL_OPTIONS);
     case 'images':
       return new (apiPart('imagesV1').ImagesClient)(target, creds, CHANNEL_OPTIONS);
     case 'content':
@@ -69,6 +74,7 @@ const QUALIFIED: Record<keyof RawClients, string> = {
   containers: 'berth.containers.v1.Containers',
   networks: 'berth.containers.v1.Networks',
   volumes: 'berth.containers.v1.Volumes',
+  archive: 'berth.containers.v1.Archive',
   images: 'berth.images.v1.Images',
   content: 'berth.images.v1.Content',
   snapshots: 'berth.snapshots.v1.Snapshots',
@@ -100,6 +106,8 @@ export class BerthClients {
   readonly networks: Promisified<networksV1.NetworksClient>;
   /** Volumes (served by the supervisor), with docker's defaults for what is not given. */
   readonly volumes: VolumesApi;
+  /** Copying files in and out of containers, export (served by the supervisor). */
+  readonly archive: ArchiveApi;
   readonly images: Promisified<imagesV1.ImagesClient>;
   readonly content: Promisified<contentV1.ContentClient>;
   readonly snapshots: Promisified<snapshotsV1.SnapshotsClient>;
@@ -115,6 +123,7 @@ export class BerthClients {
     this.containers = promisify('containers', () => this.raw.containers, this.targetOf('containers'));
     this.networks = promisify('networks', () => this.raw.networks, this.targetOf('networks'));
     this.volumes = new VolumesApi(promisify('volumes', () => this.raw.volumes, this.targetOf('volumes')));
+    this.archive = new ArchiveApi(promisify('archive', () => this.raw.archive, this.targetOf('archive')), () => this.raw.archive, this.targetOf('archive'));
     this.images = promisify('images', () => this.raw.images, this.targetOf('images'));
     this.content = promisify('content', () => this.raw.content, this.targetOf('content'));
     this.snapshots = promisify('snapshots', () => this.raw.snapshots, this.targetOf('snapshots'));

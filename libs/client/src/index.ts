@@ -11,4 +11,5 @@ export * from './berth';
 export * from './health';
 export * from './human-duration';
 export * from './volumes';
+export * from './archive';
 export * from './registry-auth';
