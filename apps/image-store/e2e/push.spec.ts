@@ -1,5 +1,7 @@
 // Push to a real registry (Debian's docker-registry on 127.0.0.1), then pull back into a fresh store.
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { imagesV1 } from '@berth/api';
@@ -181,5 +183,37 @@ describe('Images.Push to a registry (e2e)', () => {
     } finally {
       await front.stop();
     }
+  });
+
+  it('Docker schema 2 images go up with their own media type and digest; big layers report progress per MiB', async () => {
+    const big = await buildImage({ name: 'big:1', layers: [[{ type: 'file', path: 'big.bin', content: randomBytes(3 << 20) }]] }, 'gzip');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-store-push-'));
+    try {
+      const file = path.join(tmp, 'big.tar');
+      fs.writeFileSync(file, await ociArchive([big]));
+      reg.push(file, 'v2/big:1', false, 'v2s2');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    const req: imagesV1.PullRequest = { reference: `${reg.host}/v2/big:1`, insecureRegistries: [], username: '', password: '', platform: '' };
+    for await (const _ of h.images.pull(req) as AsyncIterable<imagesV1.PullProgress>) void _;
+    const stored = await get(`${reg.host}/v2/big:1`);
+    expect(stored.resolved!.manifest!.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    // To another registry: nothing to mount from, every byte goes up.
+    const events = await push(h, { reference: `${reg.host}/v2/big:1`, target: `${secured.host}/big:1`, username: 'berth', password: 's3cret' });
+    expect(done(events)).toMatchObject({ digest: stored.resolved!.manifest!.digest, mediaType: 'application/vnd.docker.distribution.manifest.v2+json' });
+    const layer = stored.resolved!.layers[0]!;
+    const progress = blobs(events).filter((b) => b.digest === layer.digest);
+    expect(progress.map((b) => b.status)).toEqual(['uploading', 'uploading', 'uploading', 'uploading', 'pushed']);
+    expect(progress.map((b) => b.offset)).toEqual([0, 1 << 20, 2 << 20, 3 << 20, layer.size]);
+  });
+
+  it('plain HTTP only to loopback names or listed registries: 0.0.0.0 is refused until listed', async () => {
+    const port = reg.host.split(':')[1]!;
+    const err = await failure(push(h, { reference: 'app:1', target: `0.0.0.0:${port}/plain/app:1` }));
+    expect(err.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(err.details).toBe(`0.0.0.0:${port} does not speak HTTPS; mark it insecure to use plain HTTP`);
+    const events = await push(h, { reference: 'app:1', target: `0.0.0.0:${port}/plain/app:1`, insecureRegistries: [`0.0.0.0:${port}`] });
+    expect(done(events).digest).toBe(app.manifestDigest);
   });
 });

@@ -130,7 +130,7 @@ async function get(url: string, headers: Record<string, string>, what: string): 
     return await fetch(url, { headers, redirect: 'follow' });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    if (url.startsWith('https:') && cause?.code === 'EPROTO') throw new LoginFailedError(`${what} does not speak HTTPS; mark it insecure to use plain HTTP`);
+    if (url.startsWith('https:') && (cause?.code === 'EPROTO' || /^ERR_SSL_/.test(cause?.code ?? ''))) throw new LoginFailedError(`${what} does not speak HTTPS; mark it insecure to use plain HTTP`);
     throw new LoginFailedError(`cannot reach ${what}: ${cause?.message ?? (err as Error).message}`);
   }
 }

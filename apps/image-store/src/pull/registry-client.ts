@@ -81,7 +81,8 @@ export class RegistryClient {
     } catch (err) {
       if (this.opts.signal?.aborted) throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      if (url.startsWith('https:') && cause?.code === 'EPROTO') {
+      // A plain HTTP server answering a TLS hello: EPROTO, or OpenSSL's ERR_SSL_WRONG_VERSION_NUMBER.
+      if (url.startsWith('https:') && (cause?.code === 'EPROTO' || /^ERR_SSL_/.test(cause?.code ?? ''))) {
         throw new InsecureRegistryError(`${this.ref.domain} does not speak HTTPS; mark it insecure to use plain HTTP`);
       }
       throw new RegistryUnreachableError(`cannot reach registry ${this.ref.domain}: ${cause?.message ?? (err as Error).message}`);
