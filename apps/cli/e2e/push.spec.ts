@@ -122,4 +122,21 @@ describe('login, logout and a registry that wants credentials', () => {
     });
     expect(await w.berth(['login', secured.host])).toEqual({ code: 1, stdout: '', stderr: 'Error: Cannot perform an interactive login from a non TTY device\n' });
   });
+
+  it('--insecure-registry: a registry not on a loopback name needs it for plain HTTP, for login as for push', async () => {
+    const server = `0.0.0.0:${secured.host.split(':')[1]}`;
+    const refused = await w.berth(['login', '-u', 'berth', '--password-stdin', server], { input: 's3cret' });
+    expect(refused).toEqual({ code: 1, stdout: '', stderr: `Error: registry ${server} does not speak HTTPS; mark it insecure to use plain HTTP\n` });
+    const ok = await w.berth(['login', '--insecure-registry', server, '-u', 'berth', '--password-stdin', server], { input: 's3cret' });
+    expect(ok).toEqual({ code: 0, stdout: 'Login Succeeded\n', stderr: '' });
+    const ref = `${server}/plain/bb:1`;
+    expect((await w.berth(['tag', 'busybox', ref])).code).toBe(0);
+    const plain = await w.berth(['push', ref]);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toBe(`Error: ${server} does not speak HTTPS; mark it insecure to use plain HTTP\n`);
+    const pushed = await w.berth(['push', '--insecure-registry', server, ref]);
+    expect(pushed.stderr).toBe('');
+    expect(pushed.stdout).toMatch(/\n1: digest: sha256:[0-9a-f]{64} size: \d+\n$/);
+    expect((await w.berth(['logout', server])).stdout).toBe(`Removing login credentials for ${server}\n`);
+  });
 });
