@@ -57,6 +57,21 @@ describe('run with security flags', () => {
     expect((await w.berth(['inspect', '--format', '{{.HostConfig.CpusetCpus}} {{.HostConfig.MemoryReservation}}', 'upd'])).stdout).toBe('0-1 16777216\n');
   });
 
+  it('--cpu-period/--cpu-quota, --memory-swappiness, --device-write-bps and --domainname; update --cpu-quota', async () => {
+    const disk = fs.realpathSync('/sys/dev/block/' + fs.readdirSync('/sys/dev/block').find((d) => fs.existsSync(`/sys/dev/block/${d}/device`))!).split('/').pop();
+    const flags = ['--cpu-period', '50000', '--cpu-quota', '25000', '--memory-swappiness', '10', '--device-write-bps', `/dev/${disk}:1mb`, '--domainname', 'corp.test'];
+    expect((await w.berth(['run', '-d', '--name', 'lim', ...flags, 'busybox', 'sleep', '1000'])).code).toBe(0);
+    expect((await w.berth(['exec', 'lim', 'cat', '/proc/sys/kernel/domainname'])).stdout).toBe('corp.test\n');
+    const id = (await w.berth(['inspect', '--format', '{{.Id}}', 'lim'])).stdout.trim();
+    const cg = (ctrl: string, file: string) => fs.readFileSync(`/sys/fs/cgroup/${ctrl}/berth/${id}/${file}`, 'utf8').trim();
+    expect([cg('cpu', 'cpu.cfs_period_us'), cg('cpu', 'cpu.cfs_quota_us'), cg('memory', 'memory.swappiness')]).toEqual(['50000', '25000', '10']);
+    expect(cg('blkio', 'blkio.throttle.write_bps_device')).toMatch(/^\d+:\d+ 1048576$/);
+    expect(await w.berth(['update', '--cpu-quota', '30000', 'lim'])).toEqual({ code: 0, stdout: 'lim\n', stderr: '' });
+    expect(cg('cpu', 'cpu.cfs_quota_us')).toBe('30000');
+    const shown = await w.berth(['inspect', '--format', '{{.HostConfig.CpuPeriod}} {{.HostConfig.CpuQuota}} {{.HostConfig.MemorySwappiness}} {{json .HostConfig.BlkioDeviceWriteBps}} {{.Config.Domainname}}', 'lim']);
+    expect(shown.stdout).toBe(`50000 30000 10 [{"Path":"/dev/${disk}","Rate":1048576}] corp.test\n`);
+  });
+
   it('inspect shows them under HostConfig', async () => {
     expect((await w.berth(['create', '--name', 'sec', '--cap-add', 'NET_ADMIN', '--ulimit', 'nproc=100', '--add-host', 'db:10.0.0.5', 'busybox', 'true'])).code).toBe(0);
     const r = await w.berth(['inspect', '--format', '{{json .HostConfig.CapAdd}} {{json .HostConfig.Ulimits}} {{json .HostConfig.ExtraHosts}}', 'sec']);
@@ -76,6 +91,10 @@ describe('bad values', () => {
     [['--device', '/dev/nope'], /adding custom device "\/dev\/nope"/],
     [['--pid', 'bogus'], /invalid --pid "bogus"/],
     [['--cpuset-cpus', '0-64'], /not available/],
+    [['--cpus', '1', '--cpu-quota', '50000'], /--cpus and --cpu-period\/--cpu-quota cannot both be set/],
+    [['--memory-swappiness', '200'], /memory-swappiness 200 is outside 0\.\.100/],
+    [['--device-read-bps', '/dev/null:1mb'], /not a block device/],
+    [['--device-read-iops', '/dev/sda'], /invalid --device-read-iops "\/dev\/sda"/],
   ])('%j: exit 125, one line, no container', async (flags, message) => {
     const r = await w.berth(['run', '--rm', ...flags, 'busybox', 'true']);
     expect(r.code).toBe(125);

@@ -82,7 +82,15 @@ function containerOptions(c: Command): Command {
     .option('--oom-kill-disable', 'do not OOM-kill processes over the memory limit')
     .option('--cpuset-cpus <list>', 'CPUs to run on, e.g. 0-1')
     .option('--cpuset-mems <list>', 'memory nodes to use, e.g. 0')
-    .option('--memory-reservation <size>', 'soft memory limit, e.g. 32m');
+    .option('--memory-reservation <size>', 'soft memory limit, e.g. 32m')
+    .option('--cpu-period <us>', 'CFS period in microseconds (1000..1000000)')
+    .option('--cpu-quota <us>', 'CFS quota in microseconds per period (-1 for none)')
+    .option('--memory-swappiness <n>', 'swappiness of its memory, 0..100')
+    .option('--device-read-bps <path:rate>', 'read rate limit of a block device, e.g. /dev/sda:1mb (repeatable)', collect)
+    .option('--device-write-bps <path:rate>', 'write rate limit of a block device (repeatable)', collect)
+    .option('--device-read-iops <path:n>', 'read operations per second of a block device (repeatable)', collect)
+    .option('--device-write-iops <path:n>', 'write operations per second of a block device (repeatable)', collect)
+    .option('--domainname <name>', 'NIS domain name of the container');
 }
 
 export function buildProgram(): Command {
@@ -150,6 +158,8 @@ export function buildProgram(): Command {
     .option('--cpuset-cpus <list>', 'CPUs to run on, e.g. 0-1')
     .option('--cpuset-mems <list>', 'memory nodes to use')
     .option('--memory-reservation <size>', 'soft memory limit')
+    .option('--cpu-period <us>', 'CFS period in microseconds')
+    .option('--cpu-quota <us>', 'CFS quota in microseconds per period (-1 for none)')
     .option('--restart <policy>', 'restart policy')
     .action(lazy(life, (m) => m.update));
   program.command('diff').description("list the files a container changed (A added, C changed, D deleted)").argument('<container>').action(lazy(life, (m) => m.diff));

@@ -145,7 +145,7 @@ export function containerToDocker(c: containersV1.Container, facts: HostFacts): 
     Mounts: mountsJson(hc.volumes),
     Config: {
       Hostname: cfg.hostname,
-      Domainname: '',
+      Domainname: cfg.domainname,
       User: cfg.user,
       AttachStdin: false,
       AttachStdout: false,

@@ -3,6 +3,7 @@
 import type { containersV1 } from '@berth/api';
 
 const orNull = <T>(list: T[]): T[] | null => (list.length ? list : null);
+const throttles = (list: containersV1.ThrottleDevice[] | undefined) => (list ?? []).map((t) => ({ Path: t.path, Rate: t.rate }));
 
 export function securityFields(hc: containersV1.HostConfig): Record<string, unknown> {
   const sysctls = Object.entries(hc.sysctls);
@@ -29,5 +30,12 @@ export function securityFields(hc: containersV1.HostConfig): Record<string, unkn
     CpusetCpus: hc.resources?.cpusetCpus ?? '',
     CpusetMems: hc.resources?.cpusetMems ?? '',
     MemoryReservation: hc.resources?.memoryReservation ?? 0,
+    CpuPeriod: hc.resources?.cpuPeriod ?? 0,
+    CpuQuota: hc.resources?.cpuQuota ?? 0,
+    MemorySwappiness: hc.resources?.memorySwappiness ?? null,
+    BlkioDeviceReadBps: throttles(hc.resources?.deviceReadBps),
+    BlkioDeviceWriteBps: throttles(hc.resources?.deviceWriteBps),
+    BlkioDeviceReadIOps: throttles(hc.resources?.deviceReadIops),
+    BlkioDeviceWriteIOps: throttles(hc.resources?.deviceWriteIops),
   };
 }

@@ -1,4 +1,5 @@
 // Stop/kill semantics with and without an init, pause/resume, cgroup limits, OOM, zombie reaping.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { containersV1 } from '@berth/api';
 import { makeHarness, logLines, until, type Harness } from './harness';
@@ -37,6 +38,15 @@ function zombies(pid1: number): number[] {
   };
   walk(pid1);
   return out;
+}
+
+/** The whole disk holding a path (a partition's parent), as a device path and "major:minor". */
+function wholeDiskOf(p: string): { path: string; numbers: string } {
+  const dev = fs.statSync(p).dev;
+  const id = `${Math.floor(dev / 256) & 0xfff}:${(dev & 0xff) | ((dev >> 12) & 0xfff00)}`;
+  let sys = fs.realpathSync(`/sys/dev/block/${id}`);
+  if (fs.existsSync(`${sys}/partition`)) sys = fs.realpathSync(`${sys}/..`);
+  return { path: `/dev/${sys.split('/').pop()}`, numbers: fs.readFileSync(`${sys}/dev`, 'utf8').trim() };
 }
 
 /** Host PIDs of every descendant of a process. */
@@ -156,6 +166,43 @@ describe('cgroups', () => {
     await h.mgr.kill(c.id);
     await h.mgr.wait(c.id);
     expect(fs.existsSync(`/sys/fs/cgroup/memory/berth/${c.id}`)).toBe(false);
+  });
+
+  it('sets cpu period and quota, swappiness, per-device I/O throttles and a domain name; refuses what the kernel would', async () => {
+    const disk = wholeDiskOf('/');
+    const c = await h.mgr.create(h.req(['sleep', '1000'], { domainname: 'example.test' }, {
+      resources: containersV1.Resources.fromPartial({
+        cpuPeriod: 50_000, cpuQuota: 25_000, memorySwappiness: 0,
+        deviceReadBps: [{ path: disk.path, rate: 1_048_576 }], deviceWriteIops: [{ path: disk.path, rate: 300 }],
+      }),
+    }));
+    await h.mgr.start(c.id);
+    expect(cg('cpu', c.id, 'cpu.cfs_period_us')).toBe('50000');
+    expect(cg('cpu', c.id, 'cpu.cfs_quota_us')).toBe('25000');
+    expect(cg('memory', c.id, 'memory.swappiness')).toBe('0');
+    expect(cg('blkio', c.id, 'blkio.throttle.read_bps_device')).toBe(`${disk.numbers} 1048576`);
+    expect(cg('blkio', c.id, 'blkio.throttle.write_iops_device')).toBe(`${disk.numbers} 300`);
+    // The domain name is the UTS namespace's: read from inside it.
+    expect(execFileSync('nsenter', ['-t', String(h.mgr.get(c.id).state!.pid), '-u', 'cat', '/proc/sys/kernel/domainname'], { encoding: 'utf8' }).trim()).toBe('example.test');
+    // update changes the period and quota of the running container.
+    await h.mgr.update(c.id, containersV1.Resources.fromPartial({ cpuQuota: 40_000 }), undefined);
+    expect(cg('cpu', c.id, 'cpu.cfs_quota_us')).toBe('40000');
+    expect(h.mgr.get(c.id).hostConfig!.resources!.deviceReadBps).toEqual([{ path: disk.path, rate: 1_048_576 }]);
+
+    const refused: [Partial<containersV1.Resources>, RegExp][] = [
+      [{ nanoCpus: 1e9, cpuQuota: 50_000 }, /--cpus and --cpu-period\/--cpu-quota cannot both be set/],
+      [{ cpuPeriod: 500 }, /cpu-period 500 is outside 1000\.\.1000000/],
+      [{ cpuQuota: 10 }, /cpu-quota 10 is below the minimum 1000/],
+      [{ memorySwappiness: 101 }, /memory-swappiness 101 is outside 0\.\.100/],
+      [{ deviceReadBps: [{ path: '/dev/null', rate: 1 }] }, /--device-read-bps \/dev\/null: not a block device/],
+      [{ deviceWriteBps: [{ path: '/dev/nosuchdisk', rate: 1 }] }, /--device-write-bps \/dev\/nosuchdisk: no such device/],
+    ];
+    const before = h.mgr.list(true).length;
+    for (const [r, message] of refused) {
+      await expect(h.mgr.create(h.req(['true'], {}, { resources: containersV1.Resources.fromPartial(r) }))).rejects.toThrow(message);
+    }
+    await expect(h.mgr.create(h.req(['true'], { domainname: 'x.test' }, { utsMode: 'host' }))).rejects.toThrow(/domain name and the host's UTS namespace/);
+    expect(h.mgr.list(true)).toHaveLength(before);
   });
 
   it('reports an OOM kill: exit 137, OOMKilled, oom event before die', async () => {

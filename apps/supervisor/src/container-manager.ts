@@ -211,7 +211,7 @@ export class ContainerManager implements RunnerHost {
     return this.locked(ref, async (e) => {
       const hc = structuredClone(e.s.ctr.hostConfig!);
       // Zero (or empty) fields keep the current value.
-      if (resources) hc.resources = { ...containersV1.Resources.fromPartial(hc.resources ?? {}), ...Object.fromEntries(Object.entries(resources).filter(([, v]) => v)) };
+      if (resources) hc.resources = { ...containersV1.Resources.fromPartial(hc.resources ?? {}), ...Object.fromEntries(Object.entries(resources).filter(([, v]) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== 0 && v !== ''))) };
       if (policy) hc.restartPolicy = policy;
       validateConfig(e.s.ctr.config!, hc);
       if (resources && ACTIVE.has(e.s.ctr.state!.status)) {

@@ -14,6 +14,8 @@ export interface ContainerOverrides {
   workingDir?: string;
   user?: string;
   hostname?: string;
+  /** --domainname: the NIS domain name of the container's UTS namespace. */
+  domainname?: string;
   labels?: Record<string, string>;
   tty?: boolean;
   openStdin?: boolean;
@@ -119,6 +121,7 @@ export function mergeImageConfig(image: string, imageId: string, img: ImageConfi
     workingDir: o.workingDir || ic.WorkingDir || '',
     user: o.user ?? ic.User ?? '',
     hostname: o.hostname ?? '',
+    domainname: o.domainname ?? '',
     labels: { ...(ic.Labels ?? {}), ...(o.labels ?? {}) },
     tty: o.tty ?? false,
     openStdin: o.openStdin ?? false,

@@ -76,6 +76,7 @@ export function createOptions(image: string, command: string[], f: ContainerFlag
       ...(f.workdir ? { workingDir: f.workdir } : {}),
       ...(f.user !== undefined ? { user: f.user } : {}),
       ...(f.hostname ? { hostname: f.hostname } : {}),
+      ...(f.domainname ? { domainname: f.domainname } : {}),
       labels: parseLabels(f.label ?? []),
       tty: !!f.tty,
       openStdin: !!f.interactive,

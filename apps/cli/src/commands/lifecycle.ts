@@ -93,9 +93,9 @@ export function update(refs: string[], f: UpdateFlags): Promise<number> {
     pidsLimit: f.pidsLimit !== undefined ? parseIntFlag(f.pidsLimit, '--pids-limit', -1) : 0,
     ...resourceFlags(f),
   };
-  const anyResource = Object.values(resources).some((v) => v !== 0 && v !== '');
+  const anyResource = Object.values(resources).some((v) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== 0 && v !== ''));
   const restartPolicy = f.restart ? parseRestart(f.restart) : undefined;
-  if (!anyResource && !restartPolicy) throw new CliError('update needs at least one flag: --cpu-shares, --cpus, --memory, --memory-swap, --memory-reservation, --pids-limit, --cpuset-cpus, --cpuset-mems or --restart');
+  if (!anyResource && !restartPolicy) throw new CliError('update needs at least one flag: --cpu-shares, --cpus, --memory, --memory-swap, --memory-reservation, --pids-limit, --cpuset-cpus, --cpuset-mems, --cpu-period, --cpu-quota or --restart');
   return each(refs, async (ref) => {
     await connect().containers.update({ id: ref, resources: anyResource ? resources : undefined, restartPolicy });
     out(ref);

@@ -1,5 +1,5 @@
 import { UsageError } from '../cli-error';
-import { hostFlags, parseAddHost, parseDevice, parseSecurityOpts, parseSysctls, parseUlimit, resourceFlags } from './host-flags';
+import { hostFlags, parseAddHost, parseDevice, parseSecurityOpts, parseSysctls, parseThrottle, parseUlimit, resourceFlags } from './host-flags';
 
 describe('host flags', () => {
   it('maps every flag to its HostConfig field', () => {
@@ -16,7 +16,9 @@ describe('host flags', () => {
       groupAdd: ['audio'], oomScoreAdj: -500, oomKillDisable: true,
     });
     expect(() => hostFlags({ oomScoreAdj: '-2000' })).toThrow(/invalid --oom-score-adj "-2000"/);
-    expect(resourceFlags({ cpusetCpus: '0-1', memoryReservation: '32m' })).toEqual({ cpusetCpus: '0-1', cpusetMems: '', memoryReservation: 32 << 20 });
+    expect(resourceFlags({ cpusetCpus: '0-1', memoryReservation: '32m' })).toEqual({
+      cpusetCpus: '0-1', cpusetMems: '', memoryReservation: 32 << 20, cpuPeriod: 0, cpuQuota: 0, deviceReadBps: [], deviceWriteBps: [], deviceReadIops: [], deviceWriteIops: [],
+    });
     expect(hostFlags({})).toMatchObject({ privileged: false, noNewPrivileges: false, shmSize: 0, ulimits: [], sysctls: {} });
   });
 
@@ -50,5 +52,14 @@ describe('host flags', () => {
     expect(parseAddHost('v6=2001:db8::1')).toBe('v6:2001:db8::1');
     expect(() => parseAddHost('db')).toThrow(/invalid --add-host "db"/);
     expect(() => parseAddHost('db:')).toThrow(/invalid --add-host/);
+  });
+
+  it('--device-*-bps take a size, --device-*-iops a count; --memory-swappiness -1 is unset', () => {
+    expect(parseThrottle('/dev/sda:1mb', '--device-read-bps', true)).toEqual({ path: '/dev/sda', rate: 1_048_576 });
+    expect(parseThrottle('/dev/disk/by-id/x:y:300', '--device-read-iops', false)).toEqual({ path: '/dev/disk/by-id/x:y', rate: 300 });
+    for (const bad of ['/dev/sda', 'sda:1', '/dev/sda:', '/dev/sda:fast']) expect(() => parseThrottle(bad, '--device-read-iops', false)).toThrow(/invalid --device-read-iops/);
+    expect(resourceFlags({ memorySwappiness: '-1' }).memorySwappiness).toBeUndefined();
+    expect(resourceFlags({ memorySwappiness: '0', cpuQuota: '-1' })).toMatchObject({ memorySwappiness: 0, cpuQuota: -1 });
+    expect(() => resourceFlags({ cpuPeriod: '-5' })).toThrow(UsageError);
   });
 });

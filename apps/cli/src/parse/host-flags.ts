@@ -19,6 +19,7 @@ export interface HostFlags {
   dnsOption?: string[];
   addHost?: string[];
   networkAlias?: string[];
+  domainname?: string;
   ip?: string;
   macAddress?: string;
   device?: string[];
@@ -35,7 +36,17 @@ export interface ResourceFlags {
   cpusetCpus?: string;
   cpusetMems?: string;
   memoryReservation?: string;
+  cpuPeriod?: string;
+  cpuQuota?: string;
+  memorySwappiness?: string;
+  deviceReadBps?: string[];
+  deviceWriteBps?: string[];
+  deviceReadIops?: string[];
+  deviceWriteIops?: string[];
 }
+
+type ExtraResources = 'cpusetCpus' | 'cpusetMems' | 'memoryReservation' | 'cpuPeriod' | 'cpuQuota' | 'memorySwappiness'
+  | 'deviceReadBps' | 'deviceWriteBps' | 'deviceReadIops' | 'deviceWriteIops';
 
 type HostFields = Pick<containersV1.HostConfig, 'capAdd' | 'capDrop' | 'privileged' | 'noNewPrivileges' | 'ulimits' | 'sysctls' | 'shmSize' | 'dns' | 'dnsSearch' | 'dnsOptions' | 'extraHosts'
   | 'devices' | 'pidMode' | 'ipcMode' | 'utsMode' | 'groupAdd' | 'oomScoreAdj' | 'oomKillDisable' | 'networkAliases'
@@ -67,12 +78,28 @@ export function hostFlags(f: HostFlags): HostFields {
   };
 }
 
-export function resourceFlags(f: ResourceFlags): Pick<containersV1.Resources, 'cpusetCpus' | 'cpusetMems' | 'memoryReservation'> {
+export function resourceFlags(f: ResourceFlags): Pick<containersV1.Resources, ExtraResources> {
   return {
     cpusetCpus: f.cpusetCpus ?? '',
     cpusetMems: f.cpusetMems ?? '',
     memoryReservation: f.memoryReservation !== undefined ? parseBytes(f.memoryReservation, '--memory-reservation') : 0,
+    cpuPeriod: f.cpuPeriod !== undefined ? parseIntFlag(f.cpuPeriod, '--cpu-period', 0) : 0,
+    cpuQuota: f.cpuQuota !== undefined ? parseIntFlag(f.cpuQuota, '--cpu-quota', -1) : 0,
+    // docker's -1 is "not set": the host's value stays.
+    ...(f.memorySwappiness !== undefined && f.memorySwappiness.trim() !== '-1' ? { memorySwappiness: parseIntFlag(f.memorySwappiness, '--memory-swappiness', 0) } : {}),
+    deviceReadBps: (f.deviceReadBps ?? []).map((v) => parseThrottle(v, '--device-read-bps', true)),
+    deviceWriteBps: (f.deviceWriteBps ?? []).map((v) => parseThrottle(v, '--device-write-bps', true)),
+    deviceReadIops: (f.deviceReadIops ?? []).map((v) => parseThrottle(v, '--device-read-iops', false)),
+    deviceWriteIops: (f.deviceWriteIops ?? []).map((v) => parseThrottle(v, '--device-write-iops', false)),
   };
+}
+
+/** "/dev/sda:1mb" (a size for the bps flags) or "/dev/sda:300" (a count for the iops ones). */
+export function parseThrottle(value: string, flag: string, bytes: boolean): containersV1.ThrottleDevice {
+  const i = value.lastIndexOf(':');
+  const [path, rate] = i > 0 ? [value.slice(0, i), value.slice(i + 1)] : ['', ''];
+  if (!path.startsWith('/') || !rate) throw new UsageError(`invalid ${flag} "${value}": use /dev/DEVICE:${bytes ? 'RATE, e.g. /dev/sda:1mb' : 'COUNT, e.g. /dev/sda:300'}`);
+  return { path, rate: bytes ? parseBytes(rate, flag) : parseIntFlag(rate, flag, 0) };
 }
 
 /** "/dev/fuse", "/dev/sda:/dev/xvda", "/dev/sda:/dev/xvda:r" or "/dev/sda:rw" (docker --device). */

@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import { validateExtraHosts } from '../container-files';
 import { InvalidConfigError, MemoryTooLowError } from '../errors';
 import { ociMounts, validateMounts } from '../volumes/container-mounts';
+import { cpuAndBlockIoResources, validateCpuAndBlockIo } from './cpu-and-block-io';
 import { validateNamespaceModes, type NamespaceChoice } from './namespaces';
 import { capabilitySet, customDevices, hostDevices, rlimits, shmSizeOption, sysctlSpec, validateCpuset, validateSysctls, validateUlimits } from './security';
 
@@ -94,6 +95,8 @@ export function validateConfig(config: containersV1.ContainerConfig, hostConfig:
   validateNamespaceModes(hostConfig);
   if (hostConfig.oomScoreAdj < -1000 || hostConfig.oomScoreAdj > 1000) throw new InvalidConfigError(`oom-score-adj ${hostConfig.oomScoreAdj} is outside -1000..1000`);
   if (hostConfig.resources) validateCpuset(hostConfig.resources);
+  if (hostConfig.resources) validateCpuAndBlockIo(hostConfig.resources);
+  if (config.domainname && hostConfig.utsMode === 'host') throw new InvalidConfigError('conflicting options: a domain name and the host\'s UTS namespace');
   customDevices(hostConfig.devices);
   for (const ns of hostConfig.dns) if (!net.isIP(ns)) throw new InvalidConfigError(`invalid DNS server "${ns}": not an IP address`);
 }
@@ -140,6 +143,10 @@ export function linuxResources(r: containersV1.Resources | undefined): Record<st
   if (r?.cpusetCpus || r?.cpusetMems) {
     out.cpu = { ...(out.cpu as object | undefined), ...(r.cpusetCpus ? { cpus: r.cpusetCpus } : {}), ...(r.cpusetMems ? { mems: r.cpusetMems } : {}) };
   }
+  const more = cpuAndBlockIoResources(r);
+  if (more.cpu) out.cpu = { ...(out.cpu as object | undefined), ...more.cpu };
+  if (more.memory) out.memory = { ...(out.memory as object | undefined), ...more.memory };
+  if (more.blockIO) out.blockIO = more.blockIO;
   return out;
 }
 
@@ -211,7 +218,7 @@ export function buildSpec(inp: SpecInputs): Record<string, unknown> {
     process,
     root: { path: inp.rootfsPath, readonly: hostConfig.readOnly },
     // The host's UTS namespace keeps the host's name.
-    ...(ns.uts.host ? {} : { hostname: inp.hostname }),
+    ...(ns.uts.host ? {} : { hostname: inp.hostname, ...(config.domainname ? { domainname: config.domainname } : {}) }),
     mounts,
     linux: {
       cgroupsPath: `/berth/${inp.id}`,

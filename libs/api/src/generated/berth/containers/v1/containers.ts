@@ -100,6 +100,22 @@ export interface Resources {
   cpusetMems: string;
   /** Soft memory limit in bytes (docker --memory-reservation); 0 = none. */
   memoryReservation: number;
+  /** CFS period in microseconds (docker --cpu-period), 1000..1000000; 0 = the kernel's (100000). Not with nano_cpus. */
+  cpuPeriod: number;
+  /** CFS quota in microseconds per period (docker --cpu-quota), >= 1000 or -1 for none; 0 = none. Not with nano_cpus. */
+  cpuQuota: number;
+  /** Swappiness of the container's memory cgroup, 0..100 (docker --memory-swappiness); absent = the host's. */
+  memorySwappiness?:
+    | number
+    | undefined;
+  /** Read rate limits per device, bytes/s (docker --device-read-bps). */
+  deviceReadBps: ThrottleDevice[];
+  /** Write rate limits per device, bytes/s (docker --device-write-bps). */
+  deviceWriteBps: ThrottleDevice[];
+  /** Read operation limits per device, IO/s (docker --device-read-iops). */
+  deviceReadIops: ThrottleDevice[];
+  /** Write operation limits per device, IO/s (docker --device-write-iops). */
+  deviceWriteIops: ThrottleDevice[];
 }
 
 export interface RestartPolicy {
@@ -152,7 +168,11 @@ export interface ContainerConfig {
    * Health check: the image's Config.Healthcheck with the request's fields laid over it one by one (docker
    * HEALTHCHECK / --health-*); absent or test ["NONE"] = no check.
    */
-  healthcheck: Healthcheck | undefined;
+  healthcheck:
+    | Healthcheck
+    | undefined;
+  /** NIS domain name of the container's UTS namespace (docker --domainname); empty = none. */
+  domainname: string;
 }
 
 export interface ContainerConfig_LabelsEntry {
@@ -286,11 +306,41 @@ export interface HostConfig {
   ipv4Address: string;
   /** The MAC address of eth0, "02:42:ac:11:00:02" form, unicast (docker --mac-address); empty = random. */
   macAddress: string;
+  /**
+   * Mount what other containers mount (docker --volumes-from "container[:ro|:rw]"): their volumes and binds
+   * at the same paths, read-only with ":ro", their own mode otherwise. Resolved at Create into `volumes`;
+   * a path this container mounts itself wins.
+   */
+  volumesFrom: string[];
+  /** Where PID 1's output goes (docker --log-driver / --log-opt); absent = the supervisor's default. */
+  logConfig: LogConfig | undefined;
 }
 
 export interface HostConfig_SysctlsEntry {
   key: string;
   value: string;
+}
+
+export interface LogConfig {
+  /**
+   * "k8s-file" (conmon's log file; "json-file" is taken as it, as podman does) or "none" (nothing kept:
+   * Logs is FAILED_PRECONDITION, attach still works).
+   */
+  type: string;
+  /** Options of k8s-file: "max-size" (rotate past it, e.g. "10m") and "max-file" (rotated files kept, >= 1). */
+  options: { [key: string]: string };
+}
+
+export interface LogConfig_OptionsEntry {
+  key: string;
+  value: string;
+}
+
+export interface ThrottleDevice {
+  /** Block device path on the host, e.g. /dev/vda. */
+  path: string;
+  /** Bytes (or operations) per second. */
+  rate: number;
 }
 
 export interface DeviceMapping {
@@ -1151,6 +1201,13 @@ function createBaseResources(): Resources {
     cpusetCpus: "",
     cpusetMems: "",
     memoryReservation: 0,
+    cpuPeriod: 0,
+    cpuQuota: 0,
+    memorySwappiness: undefined,
+    deviceReadBps: [],
+    deviceWriteBps: [],
+    deviceReadIops: [],
+    deviceWriteIops: [],
   };
 }
 
@@ -1179,6 +1236,27 @@ export const Resources: MessageFns<Resources> = {
     }
     if (message.memoryReservation !== 0) {
       writer.uint32(64).int64(message.memoryReservation);
+    }
+    if (message.cpuPeriod !== 0) {
+      writer.uint32(72).int64(message.cpuPeriod);
+    }
+    if (message.cpuQuota !== 0) {
+      writer.uint32(80).int64(message.cpuQuota);
+    }
+    if (message.memorySwappiness !== undefined) {
+      writer.uint32(88).int64(message.memorySwappiness);
+    }
+    for (const v of message.deviceReadBps) {
+      ThrottleDevice.encode(v!, writer.uint32(98).fork()).join();
+    }
+    for (const v of message.deviceWriteBps) {
+      ThrottleDevice.encode(v!, writer.uint32(106).fork()).join();
+    }
+    for (const v of message.deviceReadIops) {
+      ThrottleDevice.encode(v!, writer.uint32(114).fork()).join();
+    }
+    for (const v of message.deviceWriteIops) {
+      ThrottleDevice.encode(v!, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -1260,6 +1338,62 @@ export const Resources: MessageFns<Resources> = {
             message.memoryReservation = longToNumber(reader.int64());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.cpuPeriod = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.cpuQuota = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.memorySwappiness = longToNumber(reader.int64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.deviceReadBps.push(ThrottleDevice.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.deviceWriteBps.push(ThrottleDevice.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.deviceReadIops.push(ThrottleDevice.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.deviceWriteIops.push(ThrottleDevice.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1310,6 +1444,41 @@ export const Resources: MessageFns<Resources> = {
         : isSet(object.memory_reservation)
         ? globalThis.Number(object.memory_reservation)
         : 0,
+      cpuPeriod: isSet(object.cpuPeriod)
+        ? globalThis.Number(object.cpuPeriod)
+        : isSet(object.cpu_period)
+        ? globalThis.Number(object.cpu_period)
+        : 0,
+      cpuQuota: isSet(object.cpuQuota)
+        ? globalThis.Number(object.cpuQuota)
+        : isSet(object.cpu_quota)
+        ? globalThis.Number(object.cpu_quota)
+        : 0,
+      memorySwappiness: isSet(object.memorySwappiness)
+        ? globalThis.Number(object.memorySwappiness)
+        : isSet(object.memory_swappiness)
+        ? globalThis.Number(object.memory_swappiness)
+        : undefined,
+      deviceReadBps: globalThis.Array.isArray(object?.deviceReadBps)
+        ? object.deviceReadBps.map((e: any) => ThrottleDevice.fromJSON(e))
+        : globalThis.Array.isArray(object?.device_read_bps)
+        ? object.device_read_bps.map((e: any) => ThrottleDevice.fromJSON(e))
+        : [],
+      deviceWriteBps: globalThis.Array.isArray(object?.deviceWriteBps)
+        ? object.deviceWriteBps.map((e: any) => ThrottleDevice.fromJSON(e))
+        : globalThis.Array.isArray(object?.device_write_bps)
+        ? object.device_write_bps.map((e: any) => ThrottleDevice.fromJSON(e))
+        : [],
+      deviceReadIops: globalThis.Array.isArray(object?.deviceReadIops)
+        ? object.deviceReadIops.map((e: any) => ThrottleDevice.fromJSON(e))
+        : globalThis.Array.isArray(object?.device_read_iops)
+        ? object.device_read_iops.map((e: any) => ThrottleDevice.fromJSON(e))
+        : [],
+      deviceWriteIops: globalThis.Array.isArray(object?.deviceWriteIops)
+        ? object.deviceWriteIops.map((e: any) => ThrottleDevice.fromJSON(e))
+        : globalThis.Array.isArray(object?.device_write_iops)
+        ? object.device_write_iops.map((e: any) => ThrottleDevice.fromJSON(e))
+        : [],
     };
   },
 
@@ -1339,6 +1508,27 @@ export const Resources: MessageFns<Resources> = {
     if (message.memoryReservation !== 0) {
       obj.memoryReservation = Math.round(message.memoryReservation);
     }
+    if (message.cpuPeriod !== 0) {
+      obj.cpuPeriod = Math.round(message.cpuPeriod);
+    }
+    if (message.cpuQuota !== 0) {
+      obj.cpuQuota = Math.round(message.cpuQuota);
+    }
+    if (message.memorySwappiness !== undefined) {
+      obj.memorySwappiness = Math.round(message.memorySwappiness);
+    }
+    if (message.deviceReadBps?.length) {
+      obj.deviceReadBps = message.deviceReadBps.map((e) => ThrottleDevice.toJSON(e));
+    }
+    if (message.deviceWriteBps?.length) {
+      obj.deviceWriteBps = message.deviceWriteBps.map((e) => ThrottleDevice.toJSON(e));
+    }
+    if (message.deviceReadIops?.length) {
+      obj.deviceReadIops = message.deviceReadIops.map((e) => ThrottleDevice.toJSON(e));
+    }
+    if (message.deviceWriteIops?.length) {
+      obj.deviceWriteIops = message.deviceWriteIops.map((e) => ThrottleDevice.toJSON(e));
+    }
     return obj;
   },
 
@@ -1355,6 +1545,13 @@ export const Resources: MessageFns<Resources> = {
     message.cpusetCpus = object.cpusetCpus ?? "";
     message.cpusetMems = object.cpusetMems ?? "";
     message.memoryReservation = object.memoryReservation ?? 0;
+    message.cpuPeriod = object.cpuPeriod ?? 0;
+    message.cpuQuota = object.cpuQuota ?? 0;
+    message.memorySwappiness = object.memorySwappiness ?? undefined;
+    message.deviceReadBps = object.deviceReadBps?.map((e) => ThrottleDevice.fromPartial(e)) || [];
+    message.deviceWriteBps = object.deviceWriteBps?.map((e) => ThrottleDevice.fromPartial(e)) || [];
+    message.deviceReadIops = object.deviceReadIops?.map((e) => ThrottleDevice.fromPartial(e)) || [];
+    message.deviceWriteIops = object.deviceWriteIops?.map((e) => ThrottleDevice.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1467,6 +1664,7 @@ function createBaseContainerConfig(): ContainerConfig {
     stdinOnce: false,
     volumes: [],
     healthcheck: undefined,
+    domainname: "",
   };
 }
 
@@ -1522,6 +1720,9 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     }
     if (message.healthcheck !== undefined) {
       Healthcheck.encode(message.healthcheck, writer.uint32(242).fork()).join();
+    }
+    if (message.domainname !== "") {
+      writer.uint32(250).string(message.domainname);
     }
     return writer;
   },
@@ -1678,6 +1879,14 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
             message.healthcheck = Healthcheck.decode(reader, reader.uint32());
             continue;
           }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.domainname = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1754,6 +1963,7 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
         ? object.volumes.map((e: any) => globalThis.String(e))
         : [],
       healthcheck: isSet(object.healthcheck) ? Healthcheck.fromJSON(object.healthcheck) : undefined,
+      domainname: isSet(object.domainname) ? globalThis.String(object.domainname) : "",
     };
   },
 
@@ -1816,6 +2026,9 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     if (message.healthcheck !== undefined) {
       obj.healthcheck = Healthcheck.toJSON(message.healthcheck);
     }
+    if (message.domainname !== "") {
+      obj.domainname = message.domainname;
+    }
     return obj;
   },
 
@@ -1851,6 +2064,7 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     message.healthcheck = (object.healthcheck !== undefined && object.healthcheck !== null)
       ? Healthcheck.fromPartial(object.healthcheck)
       : undefined;
+    message.domainname = object.domainname ?? "";
     return message;
   },
 };
@@ -2357,6 +2571,8 @@ function createBaseHostConfig(): HostConfig {
     networkAliases: [],
     ipv4Address: "",
     macAddress: "",
+    volumesFrom: [],
+    logConfig: undefined,
   };
 }
 
@@ -2457,6 +2673,12 @@ export const HostConfig: MessageFns<HostConfig> = {
     }
     if (message.macAddress !== "") {
       writer.uint32(266).string(message.macAddress);
+    }
+    for (const v of message.volumesFrom) {
+      writer.uint32(274).string(v!);
+    }
+    if (message.logConfig !== undefined) {
+      LogConfig.encode(message.logConfig, writer.uint32(282).fork()).join();
     }
     return writer;
   },
@@ -2733,6 +2955,22 @@ export const HostConfig: MessageFns<HostConfig> = {
             message.macAddress = reader.string();
             continue;
           }
+          case 34: {
+            if (tag !== 274) {
+              break;
+            }
+
+            message.volumesFrom.push(reader.string());
+            continue;
+          }
+          case 35: {
+            if (tag !== 282) {
+              break;
+            }
+
+            message.logConfig = LogConfig.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2884,6 +3122,16 @@ export const HostConfig: MessageFns<HostConfig> = {
         : isSet(object.mac_address)
         ? globalThis.String(object.mac_address)
         : "",
+      volumesFrom: globalThis.Array.isArray(object?.volumesFrom)
+        ? object.volumesFrom.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.volumes_from)
+        ? object.volumes_from.map((e: any) => globalThis.String(e))
+        : [],
+      logConfig: isSet(object.logConfig)
+        ? LogConfig.fromJSON(object.logConfig)
+        : isSet(object.log_config)
+        ? LogConfig.fromJSON(object.log_config)
+        : undefined,
     };
   },
 
@@ -2991,6 +3239,12 @@ export const HostConfig: MessageFns<HostConfig> = {
     if (message.macAddress !== "") {
       obj.macAddress = message.macAddress;
     }
+    if (message.volumesFrom?.length) {
+      obj.volumesFrom = message.volumesFrom;
+    }
+    if (message.logConfig !== undefined) {
+      obj.logConfig = LogConfig.toJSON(message.logConfig);
+    }
     return obj;
   },
 
@@ -3043,6 +3297,10 @@ export const HostConfig: MessageFns<HostConfig> = {
     message.networkAliases = object.networkAliases?.map((e) => e) || [];
     message.ipv4Address = object.ipv4Address ?? "";
     message.macAddress = object.macAddress ?? "";
+    message.volumesFrom = object.volumesFrom?.map((e) => e) || [];
+    message.logConfig = (object.logConfig !== undefined && object.logConfig !== null)
+      ? LogConfig.fromPartial(object.logConfig)
+      : undefined;
     return message;
   },
 };
@@ -3128,6 +3386,291 @@ export const HostConfig_SysctlsEntry: MessageFns<HostConfig_SysctlsEntry> = {
     const message = createBaseHostConfig_SysctlsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseLogConfig(): LogConfig {
+  return { type: "", options: {} };
+}
+
+export const LogConfig: MessageFns<LogConfig> = {
+  encode(message: LogConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    globalThis.Object.entries(message.options).forEach(([key, value]: [string, string]) => {
+      LogConfig_OptionsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = LogConfig_OptionsEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.options[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogConfig {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      options: isObject(object.options)
+        ? (globalThis.Object.entries(object.options) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: LogConfig): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.options) {
+      const entries = globalThis.Object.entries(message.options) as [string, string][];
+      if (entries.length > 0) {
+        obj.options = {};
+        entries.forEach(([k, v]) => {
+          obj.options[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogConfig>): LogConfig {
+    return LogConfig.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LogConfig>): LogConfig {
+    const message = createBaseLogConfig();
+    message.type = object.type ?? "";
+    message.options = (globalThis.Object.entries(object.options ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseLogConfig_OptionsEntry(): LogConfig_OptionsEntry {
+  return { key: "", value: "" };
+}
+
+export const LogConfig_OptionsEntry: MessageFns<LogConfig_OptionsEntry> = {
+  encode(message: LogConfig_OptionsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogConfig_OptionsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogConfig_OptionsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogConfig_OptionsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: LogConfig_OptionsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogConfig_OptionsEntry>): LogConfig_OptionsEntry {
+    return LogConfig_OptionsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LogConfig_OptionsEntry>): LogConfig_OptionsEntry {
+    const message = createBaseLogConfig_OptionsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseThrottleDevice(): ThrottleDevice {
+  return { path: "", rate: 0 };
+}
+
+export const ThrottleDevice: MessageFns<ThrottleDevice> = {
+  encode(message: ThrottleDevice, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.rate !== 0) {
+      writer.uint32(16).uint64(message.rate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ThrottleDevice {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseThrottleDevice();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.rate = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ThrottleDevice {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      rate: isSet(object.rate) ? globalThis.Number(object.rate) : 0,
+    };
+  },
+
+  toJSON(message: ThrottleDevice): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.rate !== 0) {
+      obj.rate = Math.round(message.rate);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ThrottleDevice>): ThrottleDevice {
+    return ThrottleDevice.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ThrottleDevice>): ThrottleDevice {
+    const message = createBaseThrottleDevice();
+    message.path = object.path ?? "";
+    message.rate = object.rate ?? 0;
     return message;
   },
 };
