@@ -1,8 +1,9 @@
 // push, login, logout through the real CLI against Debian's docker-registry on 127.0.0.1 (one open, one
 // behind htpasswd basic auth): push, rmi, pull back, run; credentials stored docker-style and used.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cleanContainers, startWorld, type World } from './harness';
+import { BIN, cleanContainers, startWorld, type World } from './harness';
 import { startRegistry, type LocalRegistry } from './registry';
 
 jest.setTimeout(60_000);
@@ -59,6 +60,16 @@ describe('push', () => {
     expect(await w.berth(['run', '--rm', ref, 'echo', 'round trip'])).toEqual({ code: 0, stdout: 'round trip\n', stderr: '' });
   });
 
+  it('redraws one line per layer on a terminal', async () => {
+    const ref = `${open.host}/tty/bb:1`;
+    expect((await w.berth(['tag', 'busybox', ref])).code).toBe(0);
+    const p = spawnSync('script', ['-eqfc', `${BIN} push ${ref}`, '/dev/null'], { env: w.env, encoding: 'utf8', timeout: 30_000 });
+    expect(p.status).toBe(0);
+    // Cursor-up then the line, cleared: the layer line is rewritten in place, not appended.
+    expect(p.stdout).toMatch(/\x1b\[1A\x1b\[2K[0-9a-f]{12}: (Pushed|Mounted from bb)\r?\n/);
+    expect(p.stdout).toMatch(/1: digest: sha256:[0-9a-f]{64} size: \d+\r?\n$/);
+  });
+
   it('an image the store does not have: exit 1 naming it, nothing sent', async () => {
     const before = open.requests().length;
     const r = await w.berth(['push', `${open.host}/nothing:here`]);
@@ -111,6 +122,16 @@ describe('login, logout and a registry that wants credentials', () => {
     expect(await w.berth(['logout', secured.host])).toEqual({ code: 0, stdout: `Not logged in to ${secured.host}\n`, stderr: '' });
     const denied = await w.berth(['push', ref()]);
     expect(denied.code).toBe(1);
+  });
+
+  it('prompts for the user name and password on a terminal', async () => {
+    const p = spawnSync('script', ['-eqfc', `${BIN} login ${secured.host}`, '/dev/null'], { env: w.env, input: 'berth\ns3cret\n', encoding: 'utf8', timeout: 30_000 });
+    expect(p.stdout).toContain('Username: ');
+    expect(p.stdout).toContain('Password: ');
+    expect(p.stdout).toMatch(/Login Succeeded\r?\n$/);
+    expect(p.status).toBe(0);
+    expect(JSON.parse(fs.readFileSync(configFile(), 'utf8'))).toEqual({ auths: { [secured.host]: { auth: Buffer.from('berth:s3cret').toString('base64') } } });
+    expect((await w.berth(['logout', secured.host])).code).toBe(0);
   });
 
   it('refuses flag combinations docker refuses, and an interactive login without a terminal', async () => {

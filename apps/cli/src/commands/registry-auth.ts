@@ -38,6 +38,9 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
+/** Typed ahead of a prompt (one read may carry both the user name and the password). */
+let typedAhead = '';
+
 /** One line typed on the terminal; not echoed when `secret`. */
 function promptLine(question: string, secret: boolean): Promise<string> {
   process.stderr.write(question);
@@ -55,14 +58,27 @@ function promptLine(question: string, secret: boolean): Promise<string> {
       if (value instanceof Error) reject(value);
       else resolve(value);
     };
-    const onData = (b: Buffer) => {
-      for (const ch of b.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return finish(text);
-        if (ch === '\u0003') return finish(new CliError('login cancelled', EXIT_FAILED));
+    const take = (chars: string): boolean => {
+      for (let i = 0; i < chars.length; i++) {
+        const ch = chars[i]!;
+        if (ch === '\r' || ch === '\n') {
+          typedAhead = chars.slice(i + (ch === '\r' && chars[i + 1] === '\n' ? 2 : 1));
+          finish(text);
+          return true;
+        }
+        if (ch === '\u0003') {
+          finish(new CliError('login cancelled', EXIT_FAILED));
+          return true;
+        }
         if (ch === '\u007f') text = text.slice(0, -1);
         else text += ch;
       }
+      return false;
     };
+    const onData = (b: Buffer) => void take(b.toString('utf8'));
+    const ahead = typedAhead;
+    typedAhead = '';
+    if (take(ahead)) return;
     stdin.on('data', onData);
     stdin.resume();
   });
