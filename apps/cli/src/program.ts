@@ -169,11 +169,15 @@ export function buildProgram(): Command {
     .option('-p, --pause', 'pause the container while committing (default)', true)
     .option('--no-pause', 'do not pause')
     .action(lazy(life, (m) => m.commit));
-  program.command('cp').description('copy files between a container and the host: cp CONTAINER:SRC DST | SRC CONTAINER:DST (needs tar/sh in the image)')
+  program.command('cp').description('copy files between a container and the host: cp CONTAINER:SRC DEST|- | SRC|- CONTAINER:DEST (running or stopped; "-" is a tar on stdin/stdout)')
     .argument('<source>').argument('<destination>')
-    .action(async (src: string, dst: string) => {
-      process.exitCode = await (require('./commands/cp') as typeof import('./commands/cp')).cp(src, dst);
-    });
+    .option('-a, --archive', 'keep uid/gid of what is copied into the container')
+    .option('-L, --follow-link', 'follow a symbolic link at SRC')
+    .option('-q, --quiet', 'print no summary')
+    .action(lazy(() => require('./commands/cp') as typeof import('./commands/cp'), (m) => m.cp));
+  program.command('export').description("write a container's filesystem as a tar to stdout or a file").argument('<container>')
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .action(lazy(() => require('./commands/export') as typeof import('./commands/export'), (m) => m.exportContainer));
   program.command('logs').description("print a container's logs").argument('<container>')
     .option('-f, --follow', 'follow new output')
     .option('-t, --timestamps', 'show timestamps')
@@ -276,6 +280,14 @@ export function buildProgram(): Command {
   container.command('rm').description('remove containers').argument('<container...>').option('-f, --force', 'kill a running container first')
     .option('-v, --volumes', 'remove their anonymous volumes too').action(lazy(life, (m) => m.rm));
   container.command('prune').description('remove stopped containers').option('-f, --force', 'do not ask').action(lazy(prune, (m) => m.containerPrune));
+  container.command('export').description("write a container's filesystem as a tar to stdout or a file").argument('<container>')
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .action(lazy(() => require('./commands/export') as typeof import('./commands/export'), (m) => m.exportContainer));
+  container.command('cp').description('copy files between a container and the host').argument('<source>').argument('<destination>')
+    .option('-a, --archive', 'keep uid/gid of what is copied into the container')
+    .option('-L, --follow-link', 'follow a symbolic link at SRC')
+    .option('-q, --quiet', 'print no summary')
+    .action(lazy(() => require('./commands/cp') as typeof import('./commands/cp'), (m) => m.cp));
 
   const network = program.command('network').description('network commands');
   network.command('create').description('create a bridge network').argument('<name>')

@@ -13,6 +13,7 @@ import './commands/inspector';
 import './commands/system';
 import './commands/volumes';
 import './commands/cp';
+import './commands/export';
 import './commands/prune';
 import './completion';
 import './terminal';
