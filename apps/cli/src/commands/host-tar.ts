@@ -4,9 +4,8 @@
 // through a link (an entry whose parent is a link on the host is refused).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
-import * as tar from 'tar-stream';
 import { CliError } from '../cli-error';
+import { encodeHeader, readTar, TAR_END, tarPadding, TarFormatError, type TarHeader } from './tar-format';
 
 const CHUNK = 64 * 1024;
 
@@ -16,76 +15,55 @@ export class CopyError extends CliError {
   }
 }
 
-function waitDrain(s: NodeJS.WritableStream, data: Buffer): Promise<void> {
-  return s.write(data) ? Promise.resolve() : new Promise((r) => s.once('drain', () => r()));
-}
-
-function simple(pack: tar.Pack, h: tar.Headers): Promise<void> {
-  return new Promise((resolve, reject) => pack.entry(h, (err) => (err ? reject(err) : resolve())));
-}
-
-async function addFile(pack: tar.Pack, host: string, h: tar.Headers): Promise<void> {
+async function* fileBody(host: string, size: number): AsyncGenerator<Buffer> {
   const fd = fs.openSync(host, 'r');
   try {
-    let entry!: NodeJS.WritableStream & { end(): void };
-    const done = new Promise<void>((resolve, reject) => {
-      entry = pack.entry(h, (err) => (err ? reject(err) : resolve()));
-    });
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let left = h.size ?? 0;
+    let left = size;
     while (left > 0) {
-      const n = fs.readSync(fd, buf, 0, Math.min(CHUNK, left), null);
-      const part = n ? Buffer.from(buf.subarray(0, n)) : Buffer.alloc(Math.min(CHUNK, left)); // cut short meanwhile: pad
-      await waitDrain(entry, part);
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, left));
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      // Cut short meanwhile: pad, so the header's size stays true.
+      const part = n ? buf.subarray(0, n) : Buffer.alloc(buf.length);
       left -= part.length;
+      yield part;
     }
-    entry.end();
-    await done;
   } finally {
     fs.closeSync(fd);
   }
+  yield tarPadding(size);
 }
 
 /**
  * A tar of the host path `src` (its top entry named `topName`, or only its children when `contentsOnly`),
  * links archived as links except `src` itself with `followTop`.
  */
-export function packHostPath(src: string, topName: string, contentsOnly: boolean, followTop: boolean): AsyncIterable<Buffer> {
-  const pack = tar.pack();
+export async function* packHostPath(src: string, topName: string, contentsOnly: boolean, followTop: boolean): AsyncGenerator<Buffer> {
   const inodes = new Map<string, string>();
-  const add = async (host: string, name: string, top: boolean): Promise<void> => {
+  async function* add(host: string, name: string, top: boolean): AsyncGenerator<Buffer> {
     const st = top && followTop ? fs.statSync(host) : fs.lstatSync(host);
-    const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+    const base: TarHeader = { name, type: 'file', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime, size: 0, linkname: '' };
     if (st.isDirectory()) {
-      if (!(top && contentsOnly)) await simple(pack, { ...base, name: name + '/', type: 'directory' });
-      for (const c of fs.readdirSync(host).sort()) await add(path.join(host, c), top && contentsOnly ? c : `${name}/${c}`, false);
+      if (!(top && contentsOnly)) yield encodeHeader({ ...base, name: name + '/', type: 'directory' });
+      for (const c of fs.readdirSync(host).sort()) yield* add(path.join(host, c), top && contentsOnly ? c : `${name}/${c}`, false);
     } else if (st.isSymbolicLink()) {
-      await simple(pack, { ...base, name, type: 'symlink', linkname: fs.readlinkSync(host) });
+      yield encodeHeader({ ...base, type: 'symlink', linkname: fs.readlinkSync(host) });
     } else if (st.isFile()) {
       const key = `${st.dev}:${st.ino}`;
       const first = st.nlink > 1 ? inodes.get(key) : undefined;
-      if (first) return simple(pack, { ...base, name, type: 'link', linkname: first });
+      if (first) {
+        yield encodeHeader({ ...base, type: 'link', linkname: first });
+        return;
+      }
       if (st.nlink > 1) inodes.set(key, name);
-      await addFile(pack, host, { ...base, name, type: 'file', size: st.size });
+      yield encodeHeader({ ...base, size: st.size });
+      yield* fileBody(host, st.size);
     } else if (st.isFIFO()) {
-      await simple(pack, { ...base, name, type: 'fifo' });
+      yield encodeHeader({ ...base, type: 'fifo' });
     }
     // Devices and sockets are not copied.
-  };
-  void add(src, topName, true).then(
-    () => pack.finalize(),
-    (err: Error) => pack.destroy(err),
-  );
-  return pack as AsyncIterable<Buffer>;
-}
-
-/** Iterates an async iterable of buffers as a readable tar's input. */
-function drain(stream: Readable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.on('end', resolve);
-    stream.on('error', reject);
-    stream.resume();
-  });
+  }
+  yield* add(src, topName, true);
+  yield TAR_END;
 }
 
 /** Checks that no part of `rel` below `root` is a link (or a file): nothing is written through one. */
@@ -110,10 +88,10 @@ function checkParents(root: string, parts: string[], entry: string): void {
 export async function extractToHost(data: AsyncIterable<Buffer>, destDir: string, rename: (name: string) => string | undefined): Promise<number> {
   let bytes = 0;
   const dirTimes: [string, Date][] = [];
-  const handle = async (h: tar.Headers, stream: Readable): Promise<void> => {
+  const handle = async (h: TarHeader, body: AsyncIterable<Buffer>): Promise<void> => {
     const mapped = rename(h.name.replace(/\/+$/, ''));
     const parts = mapped === undefined ? [] : mapped.split('/').filter((c) => c && c !== '.');
-    if (mapped === undefined || !parts.length || parts.includes('..') || h.type === 'pax-global-header') return drain(stream);
+    if (mapped === undefined || !parts.length || parts.includes('..')) return;
     checkParents(destDir, parts.slice(0, -1), h.name);
     const target = path.join(destDir, ...parts);
     const existing = fs.lstatSync(target, { throwIfNoEntry: false });
@@ -121,61 +99,49 @@ export async function extractToHost(data: AsyncIterable<Buffer>, destDir: string
     if (existing?.isDirectory() && !isDir) throw new CopyError(`cannot overwrite directory "${target}" with non-directory "${h.name}"`);
     if (existing && !existing.isDirectory() && isDir) throw new CopyError(`cannot overwrite non-directory "${target}" with directory "${h.name}"`);
     if (existing && !isDir) fs.unlinkSync(target);
-    const mode = (h.mode ?? 0o644) & 0o7777;
-    const mtime = h.mtime ?? new Date();
+    const mode = h.mode & 0o7777;
     switch (h.type) {
       case 'directory':
         if (!existing) fs.mkdirSync(target, { mode: 0o700 });
         fs.chmodSync(target, mode);
-        dirTimes.push([target, mtime]);
-        return drain(stream);
+        dirTimes.push([target, h.mtime]);
+        return;
       case 'symlink':
-        fs.symlinkSync(h.linkname ?? '', target);
-        fs.lutimesSync(target, mtime, mtime);
-        return drain(stream);
+        fs.symlinkSync(h.linkname, target);
+        fs.lutimesSync(target, h.mtime, h.mtime);
+        return;
       case 'link': {
-        const to = rename(h.linkname ?? '');
+        const to = rename(h.linkname);
         if (to === undefined) throw new CopyError(`hard link "${h.name}" names "${h.linkname}", outside what is copied`);
         fs.linkSync(path.join(destDir, ...to.split('/').filter((c) => c && c !== '.' && c !== '..')), target);
-        return drain(stream);
+        return;
       }
-      case 'fifo':
-        throw new CopyError(`"${h.name}" is a fifo, which is not copied to the host`);
-      case 'file':
-      case 'contiguous-file':
-      default: {
+      case 'file': {
         const fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
         try {
-          for await (const c of stream as AsyncIterable<Buffer>) {
+          for await (const c of body) {
             let off = 0;
             while (off < c.length) off += fs.writeSync(fd, c, off, c.length - off);
             bytes += c.length;
           }
           fs.fchmodSync(fd, mode);
-          fs.futimesSync(fd, mtime, mtime);
+          fs.futimesSync(fd, h.mtime, h.mtime);
         } finally {
           fs.closeSync(fd);
         }
+        return;
       }
+      default:
+        // fifos and devices are not made on the host (docker's client makes them only as root)
+        return;
     }
   };
-  const ex = tar.extract();
-  const finished = new Promise<void>((resolve, reject) => {
-    ex.on('finish', resolve);
-    ex.on('error', reject);
-  });
-  finished.catch(() => undefined);
-  ex.on('entry', (h: tar.Headers, stream: Readable, next: () => void) => {
-    handle(h, stream).then(next, (err: Error) => {
-      stream.resume();
-      ex.destroy(err);
-    });
-  });
-  for await (const c of data) {
-    if (!ex.write(c)) await Promise.race([new Promise((r) => ex.once('drain', r)), finished]);
+  try {
+    await readTar(data, handle);
+  } catch (err) {
+    if (err instanceof TarFormatError) throw new CopyError(`invalid tar from the container: ${err.message}`);
+    throw err;
   }
-  ex.end();
-  await finished;
   for (const [d, t] of dirTimes.reverse()) fs.utimesSync(d, t, t);
   return bytes;
 }
