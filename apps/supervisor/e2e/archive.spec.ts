@@ -257,6 +257,33 @@ describe('copy in', () => {
     await h.mgr.remove(c.id, true);
   });
 
+  it("reaches a running container's tmpfs through its own view, and crosses onto a volume from the root", async () => {
+    const c = await h.mgr.create(h.req(['sh', '-c', 'echo t > /scratch/t; touch /scratch/ready; sleep 1000'], {}, {
+      volumes: [
+        containersV1.VolumeMount.fromPartial({ type: 'tmpfs', destination: '/scratch' }),
+        containersV1.VolumeMount.fromPartial({ source: 'crossvol', destination: '/data' }),
+      ],
+    }, 'views'));
+    await h.mgr.start(c.id);
+    const pid = h.mgr.get(c.id).state!.pid;
+    await until(() => fs.existsSync(`/proc/${pid}/root/scratch/ready`), 10_000, 'the tmpfs file');
+    expect((await get('views', '/scratch/t')).entries.get('t')!.body).toBe('t\n');
+    await put('views', '/scratch', [{ type: 'file', path: 'in', content: 'in\n' }]);
+    expect(fs.readFileSync(`/proc/${pid}/root/scratch/in`, 'utf8')).toBe('in\n');
+    // Staged in the rootfs, moved onto the volume (another filesystem): copied across, nothing left behind.
+    await put('views', '/', [{ type: 'dir', path: 'data/' }, { type: 'dir', path: 'data/sub/' }, { type: 'file', path: 'data/sub/f', content: 'f\n' }, { type: 'file', path: 'rootfile', content: 'r\n' }]);
+    const volData = h.mgr.get(c.id).hostConfig!.volumes.find((m) => m.destination === '/data')!.volumePath;
+    expect(fs.readFileSync(path.join(volData, 'sub/f'), 'utf8')).toBe('f\n');
+    expect(fs.readFileSync(`/proc/${pid}/root/rootfile`, 'utf8')).toBe('r\n');
+    expect(fs.readdirSync(`/proc/${pid}/root/`).filter((n) => n.startsWith('.berth-cp-'))).toEqual([]);
+    // Stopped: the tmpfs is gone with the run, the volume stays.
+    await h.mgr.kill(c.id, 'KILL');
+    await h.mgr.wait(c.id);
+    await expect(a.statPath('views', '/scratch/t')).rejects.toThrow('Could not find the file /scratch/t in container views');
+    expect((await get('views', '/data/sub/f')).entries.get('f')!.body).toBe('f\n');
+    await h.mgr.remove(c.id, true, true);
+  });
+
   it('refuses to put a directory over a file (and the reverse) with no_overwrite_dir_non_dir; replaces without it', async () => {
     const c = await h.mgr.create(h.req(['true'], {}, {}, 'kinds'));
     await put('kinds', '/tmp', [{ type: 'file', path: 'f', content: 'f' }, { type: 'dir', path: 'd/' }, { type: 'file', path: 'd/in', content: 'in' }]);

@@ -73,6 +73,12 @@ export async function withContainerView<T>(mgr: ContainerManager, ref: string, r
       // It stopped between the look and the open: the stopped path below takes it.
       return undefined;
     }
+    // Still the same process after the open: the pid was never free to be reused in between, so the root
+    // held open is the container's.
+    if (livePid(mgr.get(id)) !== pid) {
+      walker.close();
+      return undefined;
+    }
     try {
       return { value: await fn({ ctr, rootPath, walker, live: true }) };
     } finally {
