@@ -7,12 +7,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
-import { containersV1 } from '@berth/api';
-import { packTar, type LayerEntry } from '@berth/testing';
+import * as grpc from '@grpc/grpc-js';
+import { archiveV1, containersV1 } from '@berth/api';
+import { packTar, spawnService, startNatsServer, tempBerthDirs, waitHealthy, type LayerEntry, type NatsServerHandle, type ServiceProcess } from '@berth/testing';
 import { ContainerArchive, type PathStat } from '../src/archive/container-archive';
 import { ContainerNotFoundError } from '../src/errors';
 import { Volumes } from '../src/volumes/volume-store';
-import { makeHarness, until, type Harness } from './harness';
+import { config, hostConfig, leftovers, makeHarness, until, type Harness } from './harness';
 
 jest.setTimeout(120_000);
 
@@ -140,6 +141,11 @@ describe('copy out', () => {
     await expect(get('cpout', '/tmp/made/x')).rejects.toThrow(/not a directory/);
     await expect(a.statPath('ghost', '/')).rejects.toBeInstanceOf(ContainerNotFoundError);
 
+    // Paused: read through the frozen container's view all the same.
+    await h.mgr.pause(c.id);
+    expect((await get('cpout', '/tmp/made')).entries.get('made')!.body).toBe('made\n');
+    await h.mgr.resume(c.id);
+
     await h.mgr.kill(c.id, 'KILL');
     await h.mgr.wait(c.id);
     expect(h.mgr.get(c.id).state!.status).toBe('exited');
@@ -147,7 +153,7 @@ describe('copy out', () => {
     expect(after.entries.get('y')!.body).toBe('y\n');
     expect((await get('cpout', '/etc/hostname')).entries.get('hostname')!.body).toBe(`${c.id.slice(0, 12)}\n`);
     const topics = h.sink.topics(c.id);
-    expect(topics.filter((t) => t === 'container.archive-path').length).toBe(6);
+    expect(topics.filter((t) => t === 'container.archive-path').length).toBe(7);
     expect(h.sink.events.find((e) => e.topic === 'container.archive-path' && e.subjectId === c.id)!.attributes).toMatchObject({ name: 'cpout', path: '/tmp/made' });
   });
 
@@ -369,5 +375,81 @@ describe('export', () => {
 
   it('refuses an unknown container', async () => {
     await expect(exportOf('nope')).rejects.toThrow(/nope/);
+  });
+});
+
+describe('the gRPC service (a supervisor process)', () => {
+  let nats: NatsServerHandle;
+  let dirs: ReturnType<typeof tempBerthDirs>;
+  let svc: ServiceProcess;
+  let ctrs: containersV1.ContainersClient;
+  let arch: archiveV1.ArchiveClient;
+  let id = '';
+
+  const unaryCall = <Res>(c: grpc.Client, method: string, req: unknown) =>
+    new Promise<Res>((resolve, reject) => {
+      (c as unknown as Record<string, (r: unknown, cb: (e: grpc.ServiceError | null, v: Res) => void) => void>)[method]!.call(c, req, (e, v) => (e ? reject(e) : resolve(v)));
+    });
+
+  const put = (messages: archiveV1.PutArchiveRequest[]) =>
+    new Promise<archiveV1.PutArchiveResponse>((resolve, reject) => {
+      const call = arch.putArchive((e, r) => (e ? reject(e) : resolve(r)));
+      for (const m of messages) call.write(m);
+      call.end();
+    });
+  const target = (path: string, o: Partial<archiveV1.PutArchiveTarget> = {}): archiveV1.PutArchiveRequest => ({ kind: { $case: 'target', value: archiveV1.PutArchiveTarget.fromPartial({ container: 'grpcbox', path, ...o }) } });
+  const chunk = (b: Buffer): archiveV1.PutArchiveRequest => ({ kind: { $case: 'chunk', value: b } });
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    dirs = tempBerthDirs('berth-suparch-');
+    svc = spawnService({ service: 'supervisor', root: dirs.root, runDir: dirs.runDir, natsUrl: nats.url });
+    await waitHealthy(svc);
+    ctrs = new containersV1.ContainersClient(svc.target, grpc.credentials.createInsecure());
+    arch = new archiveV1.ArchiveClient(svc.target, grpc.credentials.createInsecure());
+    const c = await unaryCall<containersV1.Container>(ctrs, 'create', {
+      name: 'grpcbox', id: '', snapshotKey: '', config: config(['true']), rootfs: h.rootfs.newRootfs(), hostConfig: hostConfig({ readOnly: false }),
+    });
+    id = c.id;
+  });
+
+  afterAll(async () => {
+    if (id) await unaryCall(ctrs, 'delete', { id, force: true, removeVolumes: true }).catch(() => undefined);
+    ctrs?.close();
+    arch?.close();
+    await svc?.stop();
+    await nats?.dispose();
+    const residue = dirs ? leftovers(`${dirs.runDir}/supervisor`, id ? [id] : []) : [];
+    dirs?.cleanup();
+    expect(residue).toEqual([]);
+  });
+
+  it('answers with the stat first and then the tar, and puts a tar in', async () => {
+    expect(await put([target('/tmp'), chunk(await packTar([{ type: 'file', path: 'hello', content: 'hi\n' }]))])).toEqual({ entries: 1 });
+    const msgs: archiveV1.GetArchiveResponse[] = [];
+    for await (const m of arch.getArchive({ container: 'grpcbox', path: '/tmp/hello', followLink: false }) as AsyncIterable<archiveV1.GetArchiveResponse>) msgs.push(m);
+    expect(msgs[0]!.kind).toMatchObject({ $case: 'stat', value: { name: 'hello', kind: 'file', size: 3 } });
+    const body = Buffer.concat(msgs.slice(1).map((m) => (m.kind?.$case === 'chunk' ? Buffer.from(m.kind.value) : Buffer.alloc(0))));
+    expect((await readTar(body)).get('hello')!.body).toBe('hi\n');
+    const exported: Buffer[] = [];
+    for await (const m of arch.export({ container: id.slice(0, 12) }) as AsyncIterable<archiveV1.ExportChunk>) exported.push(Buffer.from(m.data));
+    expect((await readTar(Buffer.concat(exported))).get('./tmp/hello')!.body).toBe('hi\n');
+    expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(`${dirs.runDir}/supervisor/archive/`);
+  });
+
+  it("maps each refusal to its status, naming what was wrong", async () => {
+    await expect(unaryCall(arch, 'statPath', { container: 'ghost', path: '/' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND, details: 'no such container: ghost' });
+    await expect(unaryCall(arch, 'statPath', { container: 'grpcbox', path: '/x/y' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND, details: 'Could not find the file /x/y in container grpcbox' });
+    await expect(put([target('/tmp'), chunk(Buffer.from('garbage'.repeat(100)))])).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/^invalid tar archive/) });
+    await expect(put([target('/tmp'), chunk(await packTar([raw('../up')]))])).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('"../up"') });
+    await expect(put([chunk(Buffer.alloc(512))])).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: 'PutArchive: the first message must be the target' });
+    await expect(put([target('/tmp/hello'), chunk(Buffer.alloc(1024))])).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: '/tmp/hello is not a directory' });
+    await expect(put([target('/tmp', { noOverwriteDirNonDir: true }), chunk(await packTar([{ type: 'dir', path: 'hello/' }]))])).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
+    const stream = arch.getArchive({ container: 'grpcbox', path: '/nope', followLink: false });
+    await expect((async () => {
+      for await (const _ of stream as AsyncIterable<unknown>) {
+        // nothing comes
+      }
+    })()).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
   });
 });
