@@ -68,3 +68,9 @@ export class MissingTargetMessageError extends InvalidArgumentError {
     super('PutArchive: the first message must be the target');
   }
 }
+
+export class InvalidPathError extends InvalidArgumentError {
+  constructor(path: string, why: string) {
+    super(`invalid path ${JSON.stringify(path)}: ${why}`);
+  }
+}

@@ -7,7 +7,7 @@
 // through /proc/<pid>/root, where its own mounts are in place.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LinkLoopError, NotADirectoryError, PathNotFoundError } from './errors';
+import { InvalidPathError, LinkLoopError, NotADirectoryError, PathNotFoundError } from './errors';
 
 /** open(2)'s O_PATH (Linux): a handle to walk from, no read or write access. */
 export const O_PATH = 0o10000000;
@@ -130,6 +130,7 @@ export class FdWalker {
    * last may be missing (`exists` false). `followLast`: a link at the last part is followed too.
    */
   resolve(p: string, followLast: boolean): Resolved {
+    if (p.includes('\0')) throw new InvalidPathError(p, 'it holds a NUL byte');
     const todo = p.split('/').filter((c) => c && c !== '.');
     const stack: DirFrame[] = [this.root];
     let links = 0;
@@ -156,6 +157,7 @@ export class FdWalker {
       try {
         st = fs.lstatSync(at(dir.fd, c));
       } catch (err) {
+        if (code(err) === 'ENAMETOOLONG') throw new InvalidPathError(p, 'a name in it is too long');
         if (code(err) !== 'ENOENT') throw err;
         if (this.leadsToMount(cpath)) {
           // A mount point's parent the runtime makes at start (as docker makes mount points for a copy).
