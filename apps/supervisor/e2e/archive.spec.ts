@@ -139,6 +139,7 @@ describe('copy out', () => {
 
     await expect(a.statPath('cpout', '/nope/x')).rejects.toThrow('Could not find the file /nope/x in container cpout');
     await expect(get('cpout', '/tmp/made/x')).rejects.toThrow(/not a directory/);
+    await expect(get('cpout', '/tmp/made/')).rejects.toThrow('/tmp/made is not a directory');
     await expect(a.statPath('ghost', '/')).rejects.toBeInstanceOf(ContainerNotFoundError);
 
     // Paused: read through the frozen container's view all the same.

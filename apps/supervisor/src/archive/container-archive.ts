@@ -50,17 +50,23 @@ export class ContainerArchive {
   constructor(private readonly mgr: ContainerManager) {}
 
   /** Resolves `p`; NOT_FOUND naming it when missing. A link at the end is described, not followed. */
-  private locate(v: ContainerView, p: string, follow: boolean): { r: Resolved; st: fs.Stats } {
-    const r = v.walker.resolve(p, follow);
+  private locate(v: ContainerView, asked: string, follow: boolean): { r: Resolved; st: fs.Stats } {
+    const p = cleanPath(asked);
+    const asserted = /\/\.?$/.test(asked) && p !== '/';
+    // A path asserting a directory follows a link at its end, as the kernel would.
+    const r = v.walker.resolve(p, follow || asserted);
     if (!r.exists) throw new PathNotFoundError(p, v.ctr.name);
     // No name: the path is a directory held open, reached through its /proc/self/fd link.
-    return { r, st: r.name ? fs.lstatSync(r.host) : fs.statSync(r.host) };
+    const st = r.name ? fs.lstatSync(r.host) : fs.statSync(r.host);
+    // "file/" or "file/.": the path asserts a directory, as docker checks.
+    if (asserted && !st.isDirectory()) throw new NotADirectoryError(r.cpath);
+    return { r, st };
   }
 
   /** docker's HEAD archive: what `p` is. A link is described as a link, with is_dir telling where it leads. */
   statPath(ref: string, p: string): Promise<PathStat> {
     return withContainerView(this.mgr, ref, false, async (v) => {
-      const { r, st } = this.locate(v, cleanPath(p), false);
+      const { r, st } = this.locate(v, p, false);
       const out = statOf(askedName(p), r, st);
       if (st.isSymbolicLink()) {
         try {
@@ -81,7 +87,7 @@ export class ContainerArchive {
   getArchive(ref: string, p: string, follow: boolean, onStat: (s: PathStat) => Promise<void>, onChunk: (b: Buffer) => Promise<void>): Promise<number> {
     return withContainerView(this.mgr, ref, false, async (v) => {
       const clean = cleanPath(p);
-      const { r, st } = this.locate(v, clean, follow);
+      const { r, st } = this.locate(v, p, follow);
       await onStat(statOf(askedName(p), r, st));
       const top = clean === '/' ? '.' : path.posix.basename(clean);
       const n = await streamTar(v.walker, r.dir, r.name, r.host, top, onChunk);
@@ -93,7 +99,7 @@ export class ContainerArchive {
   /** docker's PUT archive: extracts the tar from `chunks` into the directory `p`. */
   putArchive(ref: string, p: string, o: PutOptions, chunks: AsyncIterable<Buffer>): Promise<number> {
     return withContainerView(this.mgr, ref, false, async (v) => {
-      const { r, st } = this.locate(v, cleanPath(p), true);
+      const { r, st } = this.locate(v, p, true);
       if (!st.isDirectory()) throw new NotADirectoryError(p);
       this.checkWritable(v.ctr, r.cpath);
       const target = r.name ? v.walker.childDir(r.dir, r.name) : r.dir;
