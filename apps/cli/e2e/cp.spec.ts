@@ -128,6 +128,7 @@ it('copies into running and stopped containers with docker destination rules; -a
   fs.mkdirSync(`${host}/tree/sub`, { recursive: true });
   fs.writeFileSync(`${host}/tree/sub/leaf`, 'leaf\n');
   fs.chownSync(`${host}/tree/sub/leaf`, 4242, 4242);
+  fs.linkSync(`${host}/tree/sub/leaf`, `${host}/tree/sub/twin`);
   await ok(['cp', `${host}/f.txt`, 'dst:/data']); // into a directory
   await ok(['cp', `${host}/f.txt`, 'dst:/data/other.txt']); // a new name
   await ok(['cp', `${host}/tree`, 'dst:/data']); // a directory into one
@@ -137,8 +138,8 @@ it('copies into running and stopped containers with docker destination rules; -a
   expect(out.code).toBe(0);
   const names = await tarNames(out.stdout);
   expect([...names.keys()].sort()).toEqual([
-    'data/', 'data/copy/', 'data/copy/sub/', 'data/copy/sub/leaf', 'data/f.txt', 'data/hello.txt',
-    'data/kept/', 'data/kept/sub/', 'data/kept/sub/leaf', 'data/other.txt', 'data/tree/', 'data/tree/sub/', 'data/tree/sub/leaf',
+    'data/', 'data/copy/', 'data/copy/sub/', 'data/copy/sub/leaf', 'data/copy/sub/twin', 'data/f.txt', 'data/hello.txt',
+    'data/kept/', 'data/kept/sub/', 'data/kept/sub/leaf', 'data/kept/sub/twin', 'data/other.txt', 'data/tree/', 'data/tree/sub/', 'data/tree/sub/leaf', 'data/tree/sub/twin',
   ]);
   expect(names.get('data/f.txt')).toMatchObject({ body: 'file\n', uid: 1000 });
   expect(names.get('data/tree/sub/leaf')!.uid).toBe(1000);
@@ -157,6 +158,10 @@ it('copies into running and stopped containers with docker destination rules; -a
   await ok(['cp', 'dst:/data/stopped.txt', `${host}/back.txt`]);
   expect(fs.readFileSync(`${host}/back.txt`, 'utf8')).toBe('file\n');
   expect(fs.statSync(`${host}/back.txt`).mode & 0o777).toBe(0o640);
+  // A hard link pair stays one file both ways.
+  await ok(['cp', 'dst:/data/tree', `${host}/treeback`]);
+  expect(fs.statSync(`${host}/treeback/sub/twin`).ino).toBe(fs.statSync(`${host}/treeback/sub/leaf`).ino);
+  expect(fs.readFileSync(`${host}/treeback/sub/twin`, 'utf8')).toBe('leaf\n');
 });
 
 it('-L follows a link at SRC; "-" reads a tar from stdin and writes one to stdout', async () => {

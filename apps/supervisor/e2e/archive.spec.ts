@@ -222,6 +222,8 @@ describe('copy in', () => {
     // Written into the running container's own view.
     const pid = h.mgr.get(c.id).state!.pid;
     expect(fs.statSync(`/proc/${pid}/root/srv/pkg/hard`).ino).toBe(fs.statSync(`/proc/${pid}/root/srv/pkg/a.txt`).ino);
+    // And back out as a hard link entry, not a second copy.
+    expect(got.entries.get('pkg/hard')!.header).toMatchObject({ type: 'link', linkname: 'pkg/a.txt' });
     expect(fs.readdirSync(`/proc/${pid}/root/srv`)).toEqual(['pkg']);
     expect(h.sink.events.filter((e) => e.subjectId === c.id && e.topic === 'container.extract-to-dir').map((e) => e.attributes.path)).toEqual(['/srv', '/srv']);
 

@@ -62,7 +62,10 @@ function addSimple(pack: tar.Pack, header: tar.Headers): Promise<void> {
 }
 
 /** Adds the entry at `host` (the child `name` of `parent`, or `parent` itself when name is empty) and below. */
-async function addTree(w: FdWalker, pack: tar.Pack, parent: DirFrame, name: string, host: string, entryName: string): Promise<number> {
+/** The first entry name of each multiply linked file, so its other names become hard link entries. */
+type Inodes = Map<string, string>;
+
+async function addTree(w: FdWalker, pack: tar.Pack, inodes: Inodes, parent: DirFrame, name: string, host: string, entryName: string): Promise<number> {
   let st: fs.Stats;
   try {
     // No name: `parent` itself, reached through its /proc/self/fd link.
@@ -77,7 +80,7 @@ async function addTree(w: FdWalker, pack: tar.Pack, parent: DirFrame, name: stri
       await addSimple(pack, { ...headerOf(entryName + '/', st), type: 'directory' });
       let n = 1;
       if (PSEUDO_FS.has(Number(fs.statfsSync(at(frame.fd)).type))) return n;
-      for (const child of fs.readdirSync(at(frame.fd)).sort()) n += await addTree(w, pack, frame, child, w.childPath(frame, child), `${entryName}/${child}`);
+      for (const child of fs.readdirSync(at(frame.fd)).sort()) n += await addTree(w, pack, inodes, frame, child, w.childPath(frame, child), `${entryName}/${child}`);
       return n;
     } finally {
       if (frame !== parent) w.release(frame.fd);
@@ -88,6 +91,15 @@ async function addTree(w: FdWalker, pack: tar.Pack, parent: DirFrame, name: stri
     return 1;
   }
   if (st.isFile()) {
+    if (st.nlink > 1) {
+      const key = `${st.dev}:${st.ino}`;
+      const first = inodes.get(key);
+      if (first) {
+        await addSimple(pack, { ...headerOf(entryName, st), type: 'link', linkname: first });
+        return 1;
+      }
+      inodes.set(key, entryName);
+    }
     await addFile(w, pack, host, entryName);
     return 1;
   }
@@ -113,7 +125,7 @@ export async function streamTar(
   let count = 0;
   const producing = (async () => {
     try {
-      count = await addTree(w, pack, parent, name, host, topName);
+      count = await addTree(w, pack, new Map(), parent, name, host, topName);
       pack.finalize();
     } catch (err) {
       pack.destroy(err as Error);
