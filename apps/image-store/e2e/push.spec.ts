@@ -216,4 +216,25 @@ describe('Images.Push to a registry (e2e)', () => {
     const events = await push(h, { reference: 'app:1', target: `0.0.0.0:${port}/plain/app:1`, insecureRegistries: [`0.0.0.0:${port}`] });
     expect(done(events).digest).toBe(app.manifestDigest);
   });
+
+  it('a cancelled push stops its uploads; the next push goes through', async () => {
+    const front = await startFront(reg.host, { user: 'berth', password: 's3cret', scheme: 'basic' });
+    try {
+      const target = `${front.host}/cancel/app:1`;
+      const stalled = front.stallNextUpload();
+      const req: imagesV1.PushRequest = { reference: 'app:1', insecureRegistries: [], username: 'berth', password: 's3cret', target };
+      const call = h.images.push(req);
+      const ended = new Promise<grpc.ServiceError>((resolve) => call.on('error', resolve));
+      call.on('data', () => undefined);
+      // Cancel while the front holds one upload unanswered: the service must give that request up.
+      await stalled.held;
+      call.cancel();
+      expect((await ended).code).toBe(grpc.status.CANCELLED);
+      await stalled.closed;
+      const events = await push(h, { reference: 'app:1', target, username: 'berth', password: 's3cret' });
+      expect(done(events).digest).toBe(app.manifestDigest);
+    } finally {
+      await front.stop();
+    }
+  });
 });

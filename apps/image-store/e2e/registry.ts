@@ -28,6 +28,8 @@ export interface RegistryFront {
   corruptNext(digest: string): void;
   /** Send the headers of the next download of this blob, then nothing until the client goes away. */
   stallNext(digest: string): void;
+  /** Hold the next blob upload (PUT) unanswered: `held` once it arrived, `closed` once the client gave it up. */
+  stallNextUpload(): { held: Promise<void>; closed: Promise<void> };
   stop(): Promise<void>;
 }
 
@@ -44,8 +46,17 @@ export async function startFront(upstream: string, opts: { user: string; passwor
   const cuts = new Map<string, number>();
   const corrupt = new Set<string>();
   const stall = new Set<string>();
+  let stallUpload: { held: () => void; closed: () => void } | undefined;
   const server = http.createServer((req, res) => {
     log.push(`${req.method} ${req.url} ${req.headers.range ?? ''}`.trim());
+    if (stallUpload && req.method === 'PUT' && /\/blobs\/uploads\//.test(req.url!) && req.headers.authorization) {
+      const { held, closed } = stallUpload;
+      stallUpload = undefined;
+      req.resume();
+      res.once('close', closed);
+      held();
+      return;
+    }
     if (req.url!.startsWith('/token')) {
       const want = 'Basic ' + Buffer.from(`${opts.user}:${opts.password}`).toString('base64');
       if (req.headers.authorization !== want) {
@@ -113,6 +124,13 @@ export async function startFront(upstream: string, opts: { user: string; passwor
     cutNext: (digest, after) => cuts.set(digest, after),
     corruptNext: (digest) => corrupt.add(digest),
     stallNext: (digest) => stall.add(digest),
+    stallNextUpload: () => {
+      let held!: () => void;
+      let closed!: () => void;
+      const p = { held: new Promise<void>((r) => (held = r)), closed: new Promise<void>((r) => (closed = r)) };
+      stallUpload = { held, closed };
+      return p;
+    },
     stop: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
