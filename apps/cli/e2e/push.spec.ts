@@ -60,6 +60,17 @@ describe('push', () => {
     expect(await w.berth(['run', '--rm', ref, 'echo', 'round trip'])).toEqual({ code: 0, stdout: 'round trip\n', stderr: '' });
   });
 
+  it('the same layers under another repository name are mounted, not uploaded again', async () => {
+    const ref = `${open.host}/copy/bb:2`;
+    expect((await w.berth(['tag', 'busybox', ref])).code).toBe(0);
+    const before = open.requests().length;
+    const r = await w.berth(['push', ref]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^The push refers to repository \\[${open.host}/copy/bb\\]\\n[0-9a-f]{12}: Mounted from bb\\n2: digest: sha256:[0-9a-f]{64} size: \\d+\\n$`));
+    // The config is new to the registry only as a blob of this repository: mounted too; nothing is PUT.
+    expect(uploads(open, before).filter((l) => l.startsWith('PUT '))).toEqual([]);
+  });
+
   it('redraws one line per layer on a terminal', async () => {
     const ref = `${open.host}/tty/bb:1`;
     expect((await w.berth(['tag', 'busybox', ref])).code).toBe(0);
