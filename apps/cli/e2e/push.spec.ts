@@ -128,6 +128,9 @@ describe('login, logout and a registry that wants credentials', () => {
     expect(again).toEqual({ code: 0, stdout: 'Login Succeeded\n', stderr: 'WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n' });
     expect(Object.keys((JSON.parse(fs.readFileSync(configFile(), 'utf8')) as { auths: object }).auths)).toEqual([secured.host]);
 
+    // No flags: the stored credentials are tried first, as docker does.
+    expect(await w.berth(['login', secured.host])).toEqual({ code: 0, stdout: 'Authenticating with existing credentials... [Username: berth]\nLogin Succeeded\n', stderr: '' });
+
     expect(await w.berth(['logout', secured.host])).toEqual({ code: 0, stdout: `Removing login credentials for ${secured.host}\n`, stderr: '' });
     expect(JSON.parse(fs.readFileSync(configFile(), 'utf8'))).toEqual({ auths: {} });
     expect(await w.berth(['logout', secured.host])).toEqual({ code: 0, stdout: `Not logged in to ${secured.host}\n`, stderr: '' });

@@ -95,6 +95,21 @@ export async function login(server: string | undefined, f: { username?: string; 
   } else if (password !== undefined) {
     err('WARNING! Using --password via the CLI is insecure. Use --password-stdin.');
   }
+  const insecureRegistries = insecureList(`${key === c.DOCKER_HUB_SERVER ? 'docker.io' : key}/x`, [...(f.insecureRegistry ?? []), ...(f.insecure ?? [])]);
+  // No flags: the stored credentials are tried first, as docker does; prompting only if they fail.
+  if (f.username === undefined && password === undefined) {
+    const stored = c.storedCredentials(key);
+    if (stored) {
+      out(`Authenticating with existing credentials... [Username: ${stored.username}]`);
+      try {
+        await c.checkLogin(key, stored, { insecureRegistries });
+        out('Login Succeeded');
+        return 0;
+      } catch (e) {
+        err(`Login did not succeed, error: ${(e as Error).message}`);
+      }
+    }
+  }
   let username = f.username;
   if (username === undefined || password === undefined) {
     if (!process.stdin.isTTY) throw new CliError('Cannot perform an interactive login from a non TTY device', EXIT_FAILED);
@@ -103,9 +118,8 @@ export async function login(server: string | undefined, f: { username?: string; 
   }
   if (!username) throw new UsageError('Username is required', EXIT_FAILED);
   if (!password) throw new UsageError('Password is required', EXIT_FAILED);
-  const host = key === c.DOCKER_HUB_SERVER ? 'docker.io' : key;
   try {
-    await c.checkLogin(key, { username, password }, { insecureRegistries: insecureList(`${host}/x`, [...(f.insecureRegistry ?? []), ...(f.insecure ?? [])]) });
+    await c.checkLogin(key, { username, password }, { insecureRegistries });
     c.storeCredentials(key, { username, password });
   } catch (e) {
     throw new CliError((e as Error).message, EXIT_FAILED);
