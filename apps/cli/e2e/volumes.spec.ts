@@ -92,6 +92,31 @@ it('-v /dst and an image VOLUME make anonymous volumes (the image content copied
   expect((await w.berth(['volume', 'ls', '-q'])).stdout).toBe('');
 });
 
+it('--volumes-from shares the volumes and binds of another container (":ro" makes them read-only); rm -v of either leaves the shared volume to the other', async () => {
+  const dir = fs.mkdtempSync(path.join(w.root, 'bind-'));
+  // Run once: berth copies the image's /data into the new volume at the first start (docker at create).
+  expect((await w.berth(['run', '--name', 'store', '-v', `${dir}:/host`, '--tmpfs', '/scratch', 'seeded', 'true'])).code).toBe(0);
+  const anon = (JSON.parse((await w.berth(['inspect', '-f', '{{json .Mounts}}', 'store'])).stdout) as { Name?: string; Destination: string }[]).find((m) => m.Destination === '/data')!.Name!;
+  // Writes through the shared volume and bind; the other container's tmpfs is not shared.
+  const rw = await w.berth(['run', '--rm', '--volumes-from', 'store', 'busybox', 'sh', '-c', 'echo shared > /data/new; echo bound > /host/f; grep -c " /scratch " /proc/mounts']);
+  expect(rw).toEqual({ code: 1, stdout: '0\n', stderr: '' });
+  expect(fs.readFileSync(path.join(volumesDir(), anon, '_data', 'new'), 'utf8')).toBe('shared\n');
+  expect(fs.readFileSync(path.join(dir, 'f'), 'utf8')).toBe('bound\n');
+  // :ro for all of them; a path the container mounts itself wins.
+  const ro = await w.berth(['run', '--name', 'reader', '--volumes-from', 'store:ro', '-v', '/host', 'busybox', 'sh', '-c', 'cat /data/seed /data/new; touch /data/x; ls /host | wc -l']);
+  expect(ro).toEqual({ code: 0, stdout: 'from the image\nshared\n0\n', stderr: 'touch: /data/x: Read-only file system\n' });
+  expect(JSON.parse((await w.berth(['inspect', '-f', '{{json .HostConfig.VolumesFrom}}', 'reader'])).stdout)).toEqual(['store:ro']);
+  // The shared anonymous volume is store's: reader's rm -v leaves it, store's rm -v removes it.
+  expect((await w.berth(['rm', '-v', 'reader'])).code).toBe(0);
+  expect((await w.berth(['volume', 'ls', '-q'])).stdout.split('\n')).toContain(anon);
+  expect((await w.berth(['rm', '-v', 'store'])).code).toBe(0);
+  expect((await w.berth(['volume', 'ls', '-q'])).stdout).toBe('');
+  // Unknown containers and modes: exit 125, nothing made.
+  expect(await w.berth(['run', '--rm', '--volumes-from', 'nosuch', 'busybox', 'true'])).toMatchObject({ code: 125, stderr: expect.stringMatching(/nosuch/) });
+  expect(await w.berth(['run', '--rm', '--volumes-from', 'store:rx', 'busybox', 'true'])).toMatchObject({ code: 125, stderr: expect.stringMatching(/invalid --volumes-from "store:rx"/) });
+  expect((await w.berth(['ps', '-aq'])).stdout).toBe('');
+});
+
 it('--mount (volume, bind readonly, tmpfs) and --tmpfs', async () => {
   const dir = fs.mkdtempSync(path.join(w.root, 'bind-'));
   const r = await w.berth(['run', '--rm', '--mount', 'type=volume,src=m1,dst=/m', '--mount', `type=bind,source=${dir},target=/b,readonly`,

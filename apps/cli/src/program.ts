@@ -36,6 +36,7 @@ function containerOptions(c: Command): Command {
     .option('-v, --volume <src:dst[:ro]>', 'bind mount a host path (/host:/dst), a named volume (name:/dst) or a new anonymous one (/dst) (repeatable)', collect)
     .option('--mount <spec>', 'mount a bind, volume or tmpfs: type=volume,src=NAME,dst=/PATH[,readonly] (repeatable)', collect)
     .option('--tmpfs <dst[:opts]>', 'mount a tmpfs, e.g. /run:size=64m,exec (repeatable)', collect)
+    .option('--volumes-from <container[:ro|:rw]>', 'mount the volumes and binds of another container (repeatable)', collect)
     .option('-p, --publish <[ip:]host:ctr[/proto]>', 'publish a container port (repeatable)', collect)
     .option('-P, --publish-all', 'publish every exposed port on a free host port')
     .option('--expose <port>', 'expose a port (repeatable)', collect)

@@ -115,6 +115,7 @@ export function containerToDocker(c: containersV1.Container, facts: HostFacts): 
     ExecIDs: null,
     HostConfig: {
       Binds: bindsJson(hc.volumes),
+      VolumesFrom: hc.volumesFrom.length ? hc.volumesFrom : null,
       ...tmpfsJson(hc.volumes),
       LogConfig: { Type: 'k8s-file', Config: {} },
       NetworkMode: mode,

@@ -22,6 +22,7 @@ import { OciRuntime } from './runtime/oci-runtime';
 import { parseSignal } from './signals';
 import { HealthMonitor } from './health/health-monitor';
 import { ContainerStore, NO_FACTS } from './store/container-store';
+import { mountsFrom } from './volumes/volumes-from';
 import { resolveMounts } from './volumes/container-mounts';
 import { removeAnonymousVolumes, volumeUsers } from './volumes/container-volumes';
 
@@ -162,7 +163,8 @@ export class ContainerManager implements RunnerHost {
       if (req.hostConfig.ipv4Address) this.opts.network.checkAddress?.(req.hostConfig.ipv4Address, req.hostConfig.networkMode);
       // Named volumes are made on first use, anonymous ones for empty sources and image VOLUME paths; the
       // record keeps the resolved names.
-      const { mounts, made } = resolveMounts(this.opts.volumes, req.config, req.hostConfig.volumes);
+      const shared = mountsFrom(req.hostConfig.volumesFrom, req.hostConfig.volumes, (ref) => this.entry(this.resolve(ref)).s.ctr);
+      const { mounts, made } = resolveMounts(this.opts.volumes, req.config, [...req.hostConfig.volumes, ...shared]);
       const p = this.layout.paths(id);
       const ctr = newContainerRecord(id, name, req, mounts, p);
       try {

@@ -20,6 +20,7 @@ export interface ContainerFlags extends HostFlags, ResourceFlags, HealthFlags {
   volume?: string[];
   mount?: string[];
   tmpfs?: string[];
+  volumesFrom?: string[];
   publish?: string[];
   publishAll?: boolean;
   expose?: string[];
@@ -98,6 +99,7 @@ export function createOptions(image: string, command: string[], f: ContainerFlag
         ...resourceFlags(f),
       },
       volumes: [...(f.volume ?? []).map(parseVolume), ...(f.mount ?? []).map(parseMount), ...(f.tmpfs ?? []).map(parseTmpfs)],
+      volumesFrom: f.volumesFrom ?? [],
       ports,
       publishAll: !!f.publishAll,
       networkMode: f.network ?? '',
