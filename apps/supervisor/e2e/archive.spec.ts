@@ -5,7 +5,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import * as grpc from '@grpc/grpc-js';
 import { archiveV1, containersV1 } from '@berth/api';
@@ -23,23 +22,23 @@ let work: string;
 let volState: string;
 
 interface TarEntry {
-  header: tar.Headers;
+  header: tar.Header;
   body: string;
 }
 
 async function readTar(buf: Buffer): Promise<Map<string, TarEntry>> {
   const out = new Map<string, TarEntry>();
   const ex = tar.extract();
-  ex.on('entry', (header: tar.Headers, stream: Readable, next: () => void) => {
+  ex.on('entry', (header, stream, next) => {
     const parts: Buffer[] = [];
-    stream.on('data', (c: Buffer) => parts.push(c));
+    stream.on('data', (c) => parts.push(c as Buffer));
     stream.on('end', () => {
       out.set(header.name, { header, body: Buffer.concat(parts).toString() });
       next();
     });
   });
   await new Promise<void>((resolve, reject) => {
-    ex.on('finish', resolve);
+    ex.on('finish', () => resolve());
     ex.on('error', reject);
     ex.end(buf);
   });

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { packTar } from '@berth/testing';
 import { encodeHeader, readTar, TAR_END, tarPadding, TarFormatError, type TarHeader } from './tar-format';
@@ -48,15 +47,15 @@ it('writes headers another tar reader reads back, long names included', async ()
     encodeHeader({ ...base, name: 'dir/ln', type: 'symlink', linkname: 'z'.repeat(130) }),
     TAR_END,
   ]);
-  const seen: tar.Headers[] = [];
+  const seen: tar.Header[] = [];
   const ex = tar.extract();
-  ex.on('entry', (h: tar.Headers, s: Readable, next: () => void) => {
+  ex.on('entry', (h, s, next) => {
     seen.push(h);
     s.resume();
     s.on('end', next);
   });
   await new Promise<void>((resolve, reject) => {
-    ex.on('finish', resolve);
+    ex.on('finish', () => resolve());
     ex.on('error', reject);
     ex.end(buf);
   });

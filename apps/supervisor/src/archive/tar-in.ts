@@ -83,19 +83,19 @@ class Stager {
     private readonly o: ExtractOptions,
   ) {}
 
-  private owner(h: tar.Headers): { uid: number; gid: number } {
-    return this.o.owner ?? { uid: h.uid ?? 0, gid: h.gid ?? 0 };
+  private owner(h: Pick<tar.Header, 'uid' | 'gid'> | undefined): { uid: number; gid: number } {
+    return this.o.owner ?? { uid: h?.uid ?? 0, gid: h?.gid ?? 0 };
   }
 
   /** Opens (making when `make`) the directories `parts` below the staging directory; the caller releases. */
-  private parentOf(parts: string[], entry: string, make: boolean, h?: tar.Headers): DirFrame {
+  private parentOf(parts: string[], entry: string, make: boolean, h?: tar.Header): DirFrame {
     let cur = this.staging;
     for (const c of parts) {
       const host = at(cur.fd, c);
       let st = lstatOrUndefined(host);
       if (!st && make) {
         fs.mkdirSync(host, 0o755);
-        const o = this.owner(h ?? { name: '' });
+        const o = this.owner(h);
         fs.lchownSync(host, o.uid, o.gid);
         st = fs.lstatSync(host);
       }
@@ -109,8 +109,10 @@ class Stager {
     return cur;
   }
 
-  async add(h: tar.Headers, stream: Readable): Promise<void> {
-    if (h.type === 'pax-global-header' || h.type === 'pax-header') return drain(stream);
+  async add(h: tar.Header, stream: Readable): Promise<void> {
+    // tar-stream 3 folds PAX headers into the entry they describe; a reader that passes them on would not.
+    const kind: string = h.type;
+    if (kind === 'pax-global-header' || kind === 'pax-header') return drain(stream);
     const parts = entryParts(h.name);
     if (!parts.length) return drain(stream); // "./": the target itself
     const leaf = parts[parts.length - 1]!;
@@ -209,10 +211,15 @@ async function readTar(chunks: AsyncIterable<Buffer>, stager: Stager): Promise<v
     ex.on('error', reject);
   });
   finished.catch(() => undefined);
-  ex.on('entry', (h: tar.Headers, stream: Readable, next: (err?: unknown) => void) => {
-    stager.add(h, stream).then(
+  ex.on('entry', (h, source, next) => {
+    const stream = source as unknown as Readable;
+    // Through a promise so that a refusal thrown before add's first await also ends the extract (thrown
+    // out of this handler it would be an unhandled 'error' of the tar stream, and end the process).
+    Promise.resolve().then(() => stager.add(h, stream)).then(
       () => next(),
       (err: Error) => {
+        // Destroying the extract destroys this entry's stream with the error too: it must have a listener.
+        stream.on('error', () => undefined);
         stream.resume();
         ex.destroy(err);
       },
@@ -220,12 +227,12 @@ async function readTar(chunks: AsyncIterable<Buffer>, stager: Stager): Promise<v
   });
   try {
     for await (const c of chunks) {
-      if (!ex.write(c)) await Promise.race([new Promise((r) => ex.once('drain', r)), finished]);
+      if (!ex.write(c)) await Promise.race([new Promise<void>((r) => ex.once('drain', () => r())), finished]);
     }
-    ex.end();
+    ex.end(undefined);
     await finished;
   } catch (err) {
-    ex.destroy();
+    ex.destroy(err as Error);
     if (err instanceof BerthError) throw err;
     const e = err as NodeJS.ErrnoException;
     if (e.code && e.syscall) throw err; // the filesystem's, not the archive's

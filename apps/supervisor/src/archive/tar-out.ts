@@ -18,11 +18,14 @@ function minor(rdev: number): number {
   return Number(BigInt(rdev) & 0xffn) | Number((BigInt(rdev) >> 12n) & ~0xffn);
 }
 
-function write(stream: NodeJS.WritableStream, data: Buffer): Promise<void> {
+/** An entry's body stream in tar-stream 3 (a streamx Writable). */
+type EntrySink = ReturnType<tar.Pack['entry']>;
+
+function write(stream: EntrySink, data: Buffer): Promise<void> {
   return stream.write(data) ? Promise.resolve() : new Promise((resolve) => stream.once('drain', () => resolve()));
 }
 
-function headerOf(name: string, st: fs.Stats): tar.Headers {
+function headerOf(name: string, st: fs.Stats): Partial<tar.Header> & { name: string } {
   return { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime, size: 0 };
 }
 
@@ -33,7 +36,7 @@ async function addFile(w: FdWalker, pack: tar.Pack, host: string, name: string):
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) return;
-    let entry!: NodeJS.WritableStream & { end(): void };
+    let entry!: EntrySink;
     const done = new Promise<void>((resolve, reject) => {
       entry = pack.entry({ ...headerOf(name, st), type: 'file', size: st.size }, (err) => (err ? reject(err) : resolve()));
     });
@@ -50,14 +53,14 @@ async function addFile(w: FdWalker, pack: tar.Pack, host: string, name: string):
       await write(entry, Buffer.from(buf.subarray(0, n)));
       left -= n;
     }
-    entry.end();
+    entry.end(undefined);
     await done;
   } finally {
     w.release(fd);
   }
 }
 
-function addSimple(pack: tar.Pack, header: tar.Headers): Promise<void> {
+function addSimple(pack: tar.Pack, header: Partial<tar.Header> & { name: string }): Promise<void> {
   return new Promise((resolve, reject) => pack.entry(header, (err) => (err ? reject(err) : resolve())));
 }
 
