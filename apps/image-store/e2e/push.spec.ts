@@ -158,10 +158,10 @@ describe('Images.Push to a registry (e2e)', () => {
   it('a registry with basic auth: refused without or with wrong credentials, pushed with them', async () => {
     const target = `${secured.host}/app:1`;
     const none = await failure(push(h, { reference: 'app:1', target }));
-    expect(none.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(none.code).toBe(grpc.status.UNAUTHENTICATED);
     expect(none.details).toBe(`registry ${secured.host} needs a user name and password`);
     const wrong = await failure(push(h, { reference: 'app:1', target, username: 'berth', password: 'nope' }));
-    expect(wrong.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(wrong.code).toBe(grpc.status.UNAUTHENTICATED);
     expect(wrong.details).toContain(`registry ${secured.host} refused access to app`);
     const before = secured.requests().length;
     const events = await push(h, { reference: 'app:1', target, username: 'berth', password: 's3cret' });

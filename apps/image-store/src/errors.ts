@@ -5,6 +5,8 @@ import {
   InvalidArgumentError,
   NotFoundError,
   OutOfRangeError,
+  PermissionDeniedError,
+  UnauthenticatedError,
   UnavailableError,
 } from '@berth/service-kit';
 
@@ -105,6 +107,27 @@ export class InvalidChangeError extends InvalidArgumentError {}
 
 export class RegistryUnreachableError extends UnavailableError {}
 export class RegistryError extends UnavailableError {}
-export class RegistryAuthError extends FailedPreconditionError {}
+/** The registry (or its token service) wants credentials we lack, or refused the ones given (401). */
+export class RegistryAuthError extends UnauthenticatedError {}
+/** The registry knows who we are and refuses the repository or the action (403). */
+export class RegistryDeniedError extends PermissionDeniedError {}
 export class RemoteNotFoundError extends NotFoundError {}
 export class InsecureRegistryError extends FailedPreconditionError {}
+
+// Push.
+/** The registry answered a push request with a 4xx other than 401/403/404 (bad digest, bad manifest...). */
+export class RegistryRejectedError extends FailedPreconditionError {}
+
+/** A stored blob no longer hashes to its name (or has the wrong size): it is not sent. */
+export class StoredBlobCorruptError extends FailedPreconditionError {
+  constructor(what: string, digest: string, actual: string, size: number, expectedSize: number) {
+    super(
+      actual === digest
+        ? `${what} ${digest} in the store has ${size} bytes, its descriptor says ${expectedSize}; not pushed`
+        : `${what} ${digest} in the store is corrupt (its bytes hash to ${actual}); not pushed`,
+    );
+  }
+}
+
+/** What to push to is not a tag or digest reference the push can use. */
+export class PushTargetError extends InvalidArgumentError {}

@@ -9,6 +9,7 @@ import { NO_EVENTS, type EventSink } from './events';
 import { Images } from './images/images';
 import { MetaDb } from './meta-db';
 import { Puller } from './pull/puller';
+import { Pusher } from './push/pusher';
 
 /** Unfinished writes older than this are dropped at start-up. */
 export const STALE_INGEST_MS = 24 * 3600 * 1000;
@@ -22,6 +23,7 @@ export class ImageStore {
     readonly importer: Importer,
     readonly exporter: Exporter,
     readonly puller: Puller,
+    readonly pusher: Pusher,
   ) {}
 
   static open(stateDir: string, events: EventSink = NO_EVENTS): ImageStore {
@@ -30,7 +32,10 @@ export class ImageStore {
     const content = new ContentStore(stateDir, db, events);
     content.pruneIngests(STALE_INGEST_MS);
     const images = new Images(content, db, events);
-    return new ImageStore(stateDir, db, content, images, new Importer(content, images, db), new Exporter(content, images, db), new Puller(content, images, db));
+    return new ImageStore(
+      stateDir, db, content, images,
+      new Importer(content, images, db), new Exporter(content, images, db), new Puller(content, images, db), new Pusher(content, images, db, events),
+    );
   }
 
   close(): void {

@@ -39,6 +39,16 @@ export class UnavailableError extends BerthError {
   readonly grpcCode = status.UNAVAILABLE;
 }
 /** A concurrent change got in the way; retrying may work. */
+/** Credentials are missing or were refused. */
+export class UnauthenticatedError extends BerthError {
+  readonly grpcCode = status.UNAUTHENTICATED;
+}
+
+/** Known credentials, refused for this action. */
+export class PermissionDeniedError extends BerthError {
+  readonly grpcCode = status.PERMISSION_DENIED;
+}
+
 export class AbortedError extends BerthError {
   readonly grpcCode = status.ABORTED;
 }

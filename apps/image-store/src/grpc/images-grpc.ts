@@ -8,8 +8,7 @@ import type { ImageStore } from '../image-store';
 import { callMessages } from './call-messages';
 import { sendMessage } from './send-message';
 import { toDescriptor, toGetResponse, toImage } from './convert';
-import { Pusher } from '../push/pusher';
-import type { EventSink } from '../events';
+import type { Pusher } from '../push/pusher';
 
 class ImportMessageError extends InvalidArgumentError {}
 class CreateTargetMissingError extends InvalidArgumentError {}
@@ -32,16 +31,8 @@ async function importParts(call: ServerReadableStream<imagesV1.ImportRequest, im
   return { options: opts.value, data: data() };
 }
 
-/**
- * The ImageStore keeps its event sink inside its domain classes and has no Pusher of its own (image-store.ts
- * is not this adapter's to change): the push shares the sink the store's records publish to.
- */
-function storeEvents(store: ImageStore): EventSink | undefined {
-  return (store.images as unknown as { events?: EventSink }).events;
-}
-
-export function imagesService(store: ImageStore, log: Logger, events: EventSink | undefined = storeEvents(store)): ServiceRegistration {
-  const pusher = new Pusher(store.content, store.images, store.db, events);
+export function imagesService(store: ImageStore, log: Logger): ServiceRegistration {
+  const pusher = store.pusher;
   const impl: imagesV1.ImagesServer = {
     list: unary(log, 'Images.List', async (req: imagesV1.ListImagesRequest) => ({ images: store.images.list(req.filter).map(toGetResponse) })),
     get: unary(log, 'Images.Get', async (req: imagesV1.GetImageRequest) => toGetResponse(store.images.get(req.reference))),

@@ -3,8 +3,7 @@
 // bearer-token (WWW-Authenticate) and basic auth. Plain HTTP only for registries marked insecure.
 import { isDigest, type ImageReference } from '@berth/oci';
 import { JsonTooLargeError } from '../errors';
-import { InsecureRegistryError, RegistryAuthError, RegistryError, RegistryUnreachableError, RemoteNotFoundError } from '../errors';
-import { RegistryRejectedError } from '../push/push-errors';
+import { InsecureRegistryError, RegistryAuthError, RegistryDeniedError, RegistryError, RegistryRejectedError, RegistryUnreachableError, RemoteNotFoundError } from '../errors';
 import { MAX_JSON_BYTES } from '../images/manifests';
 
 export const MANIFEST_ACCEPT = [
@@ -94,7 +93,8 @@ export class RegistryClient {
     }
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();
-      throw new RegistryAuthError(`registry ${this.ref.domain} refused access to ${this.ref.path} (HTTP ${res.status})`);
+      const Refusal = res.status === 401 ? RegistryAuthError : RegistryDeniedError;
+      throw new Refusal(`registry ${this.ref.domain} refused access to ${this.ref.path} (HTTP ${res.status})`);
     }
     return res;
   }

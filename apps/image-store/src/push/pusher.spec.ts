@@ -7,7 +7,7 @@ import { busyboxImage, ociArchive, type BuiltImage } from '@berth/testing';
 import { ImageNotFoundError } from '../errors';
 import { chunked, openTestStore, type TestStore } from '../test-store';
 import { Pusher } from './pusher';
-import { PushTargetError, StoredBlobCorruptError } from './push-errors';
+import { PushTargetError, StoredBlobCorruptError } from '../errors';
 
 const NOWHERE = '127.0.0.1:1';
 

@@ -11,7 +11,7 @@ import { imageEvent, NO_EVENTS, type EventSink } from '../events';
 import { danglingName, normaliseName, type Images } from '../images/images';
 import type { MetaDb } from '../meta-db';
 import { RegistryClient, type RegistryClientOptions } from '../pull/registry-client';
-import { PushTargetError, StoredBlobCorruptError } from './push-errors';
+import { PushTargetError, StoredBlobCorruptError } from '../errors';
 
 export const PUSH_CONCURRENCY = 3;
 const PROGRESS_EVERY_BYTES = 1 << 20;
