@@ -30,6 +30,11 @@ describe('images', () => {
     expect(images[1]).toMatch(new RegExp(`^busybox\\s+latest\\s+${id.slice(7, 19)}\\s+.*ago\\s+2\\.\\d+MB$`));
     expect(images[2]).toMatch(new RegExp(`^mybox\\s+v1\\s+${id.slice(7, 19)}\\s`));
     expect((await w.berth(['images', '-q'])).stdout).toBe(`${id.slice(7, 19)}\n`);
+    // --digests: the manifest digest RepoDigests shows, between TAG and IMAGE ID.
+    const digest = (await w.berth(['image', 'inspect', '-f', '{{index .RepoDigests 0}}', 'busybox'])).stdout.trim().split('@')[1]!;
+    const withDigests = (await w.berth(['image', 'ls', '--digests'])).stdout.split('\n');
+    expect(withDigests[0]).toMatch(/^REPOSITORY\s+TAG\s+DIGEST\s+IMAGE ID\s+CREATED\s+SIZE$/);
+    expect(withDigests[1]).toMatch(new RegExp(`^busybox\\s+latest\\s+${digest}\\s+${id.slice(7, 19)}\\s`));
     expect((await w.berth(['image', 'inspect', '-f', '{{json .RepoTags}}', 'mybox:v1'])).stdout).toBe('["busybox:latest","mybox:v1"]\n');
     const hist = (await w.berth(['history', 'busybox'])).stdout.split('\n');
     expect(hist[0]).toMatch(/^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);

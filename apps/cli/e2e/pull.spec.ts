@@ -22,7 +22,7 @@ afterAll(async () => {
 describe('pull', () => {
   it('pulls an image, then runs it', async () => {
     const ref = `${reg.host}/busybox:latest`;
-    const r = await w.berth(['pull', '--insecure', reg.host, ref]);
+    const r = await w.berth(['pull', '--insecure-registry', reg.host, ref]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Digest: sha256:[0-9a-f]{64}\\nStatus: Downloaded newer image for ${reg.host}/busybox:latest\\n${reg.host}/busybox:latest\\n$`));
     expect(await w.berth(['run', '--rm', ref, 'echo', 'pulled'])).toEqual({ code: 0, stdout: 'pulled\n', stderr: '' });

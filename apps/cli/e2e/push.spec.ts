@@ -122,6 +122,9 @@ describe('login, logout and a registry that wants credentials', () => {
     expect((await w.berth(['rmi', ref()])).code).toBe(0);
     const pulled = await w.berth(['pull', ref()]);
     expect(pulled.code).toBe(0);
+    // run --pull too: removed, then pulled with the stored credentials and run.
+    expect((await w.berth(['rmi', ref()])).code).toBe(0);
+    expect(await w.berth(['run', '--rm', '--pull', 'missing', ref(), 'echo', 'pulled by run'])).toMatchObject({ code: 0, stdout: 'pulled by run\n' });
 
     // -p works too, with docker's warning.
     const again = await w.berth(['login', '-u', 'berth', '-p', 's3cret', `http://${secured.host}/`]);

@@ -222,6 +222,8 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'only ids')
     .option('--format <template>', 'json or a Go template')
     .option('--no-trunc', 'full ids')
+    .option('--digests', 'show the manifest digest of each image')
+    .option('-a, --all', 'all images (berth keeps no intermediate images: the same list)')
     .action(lazy(img, (m) => m.images));
   program.command('load').description('load images from a docker-archive or OCI archive (file or stdin)')
     .option('-i, --input <file>', 'read from a file instead of stdin')
@@ -236,7 +238,8 @@ export function buildProgram(): Command {
     .option('-m, --message <message>', 'commit message')
     .action(lazy(img, (m) => m.importRootfs));
   program.command('pull').description('pull an image from a registry').argument('<image>')
-    .option('--insecure <registry>', 'registry reachable over plain HTTP (repeatable)', collect)
+    .option('--insecure-registry <registry>', 'registry reachable over plain HTTP (repeatable)', collect)
+    .addOption(new Option('--insecure <registry>').argParser(collect).hideHelp())
     .option('--platform <platform>', 'platform, default linux/amd64')
     .option('-q, --quiet', 'no progress')
     .action(lazy(img, (m) => m.pull));
@@ -266,6 +269,7 @@ export function buildProgram(): Command {
       process.exitCode = await insp().inspect(refs, { ...f, type: 'image' });
     });
   image.command('ls').description('list images').argument('[repository]').option('-q, --quiet', 'only ids').option('--format <template>', 'json or a Go template')
+    .option('--no-trunc', 'full ids').option('--digests', 'show the manifest digest of each image').option('-a, --all', 'all images (the same list)')
     .action(lazy(img, (m) => m.images));
   image.command('rm').description('remove images').argument('<image...>').option('-f, --force', 'remove every name of an id').action(lazy(img, (m) => m.rmi));
   image.command('prune').description('remove dangling images (every unused one with -a)').option('-f, --force', 'do not ask').option('-a, --all', 'every image no container uses')

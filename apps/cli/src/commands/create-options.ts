@@ -67,7 +67,11 @@ export function createOptions(image: string, command: string[], f: ContainerFlag
     image,
     ...(f.name ? { name: f.name } : {}),
     pull: (f.pull as RunOptions['pull']) ?? 'never',
-    pullOptions: { insecureRegistries: insecureRegistries(image) },
+    pullOptions: {
+      insecureRegistries: insecureRegistries(image),
+      // The credentials `berth login` stored for the image's registry, read only when a pull may happen.
+      ...(f.pull && f.pull !== 'never' ? (require('./registry-auth') as typeof import('./registry-auth')).credentialsFor(image) : {}),
+    },
     detach: !!f.detach,
     remove: !!f.rm,
     overrides: {

@@ -36,7 +36,7 @@ function created(r: imagesV1.ResolvedImage | undefined): string | undefined {
   }
 }
 
-export async function images(filter: string | undefined, f: { quiet?: boolean; format?: string; noTrunc?: boolean }): Promise<number> {
+export async function images(filter: string | undefined, f: { quiet?: boolean; format?: string; noTrunc?: boolean; digests?: boolean }): Promise<number> {
   const res = await connect().images.list({ filter: filter ?? '' });
   const rows = res.images.map((i) => {
     const [repo, tag] = splitName(i.image!.name);
@@ -48,6 +48,10 @@ export async function images(filter: string | undefined, f: { quiet?: boolean; f
     return 0;
   }
   if (f.format) return formatRows(rows, f.format);
+  if (f.digests) {
+    process.stdout.write(table(['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE'], rows.map((r) => [r.Repository, r.Tag, r.Digest || '<none>', r.ID, r.CreatedSince, r.Size])));
+    return 0;
+  }
   process.stdout.write(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows.map((r) => [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size])));
   return 0;
 }
@@ -137,7 +141,7 @@ export async function importRootfs(file: string, name: string | undefined, f: { 
   return 0;
 }
 
-export async function pull(ref: string, f: { insecure?: string[]; platform?: string; quiet?: boolean }): Promise<number> {
+export async function pull(ref: string, f: { insecureRegistry?: string[]; insecure?: string[]; platform?: string; quiet?: boolean }): Promise<number> {
   const tty = process.stderr.isTTY && !f.quiet;
   const blobs = new Map<string, string>();
   const render = () => {
@@ -146,7 +150,7 @@ export async function pull(ref: string, f: { insecure?: string[]; platform?: str
     for (const l of blobs.values()) process.stderr.write(`\x1b[2K${l}\n`);
   };
   const img = await connect().pull(ref, {
-    insecureRegistries: (require('../parse/registries') as typeof import('../parse/registries')).insecureRegistries(ref, f.insecure ?? []),
+    insecureRegistries: (require('../parse/registries') as typeof import('../parse/registries')).insecureRegistries(ref, [...(f.insecureRegistry ?? []), ...(f.insecure ?? [])]),
     // The credentials `berth login` stored for this registry, if any.
     ...(require('./registry-auth') as typeof import('./registry-auth')).credentialsFor(ref),
     ...(f.platform ? { platform: f.platform } : {}),
