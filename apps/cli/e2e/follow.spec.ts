@@ -1,6 +1,8 @@
 // Streaming verbs through the real CLI: events follows live events, stats streams samples, logs -f follows;
 // each ends cleanly on ctrl-c (SIGINT) with exit 0.
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { BIN, cleanContainers, startWorld, until, type World } from './harness';
 
 let w: World;
@@ -69,6 +71,41 @@ describe('following streams', () => {
       expect(l.out()).toMatch(/^n1\nn2\nn3\nn4\nn5\n/);
     } finally {
       l.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('log drivers', () => {
+  it('--log-driver none keeps no log (logs refuses, attach still shows the output); --log-opt max-size/max-file rotate that container\'s log', async () => {
+    expect(await w.berth(['run', '--rm', '--log-driver', 'none', 'busybox', 'echo', 'seen through attach'])).toEqual({ code: 0, stdout: 'seen through attach\n', stderr: '' });
+    expect((await w.berth(['run', '-d', '--name', 'quiet', '--log-driver', 'none', 'busybox', 'sh', '-c', 'echo hidden; sleep 1000'])).code).toBe(0);
+    const logs = await w.berth(['logs', 'quiet']);
+    // berth exits 125 for a refusal by a service, in logs as in run.
+    expect([logs.code, logs.stderr]).toEqual([125, expect.stringMatching(/^Error: configured logging driver does not support reading: container quiet logs to "none"\n$/)]);
+    expect((await w.berth(['inspect', '-f', '{{json .HostConfig.LogConfig}} [{{.LogPath}}]', 'quiet'])).stdout).toBe('{"Type":"none","Config":{}} []\n');
+    const id = (await w.berth(['inspect', '-f', '{{.Id}}', 'quiet'])).stdout.trim();
+    expect(fs.existsSync(path.join(w.root, 'supervisor', 'containers', id, 'ctr.log'))).toBe(false);
+
+    // 100-byte lines past a 4 KiB limit: rotated by the supervisor's poll, at most two old files kept.
+    const script = 'i=0; while [ $i -lt 400 ]; do i=$((i+1)); printf "%099d\\n" $i; done; echo last; sleep 1000';
+    expect((await w.berth(['run', '-d', '--name', 'chatty', '--log-driver', 'json-file', '--log-opt', 'max-size=4k', '--log-opt', 'max-file=2', 'busybox', 'sh', '-c', script])).code).toBe(0);
+    const cid = (await w.berth(['inspect', '-f', '{{.Id}}', 'chatty'])).stdout.trim();
+    const log = path.join(w.root, 'supervisor', 'containers', cid, 'ctr.log');
+    await until(() => fs.existsSync(`${log}.1`), 15_000, 'a rotated log');
+    expect(fs.existsSync(`${log}.3`)).toBe(false);
+    await until(async () => (await w.berth(['logs', '--tail', '1', 'chatty'])).stdout === 'last\n', 15_000, 'the last line');
+    expect((await w.berth(['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'chatty'])).stdout).toBe('{"Type":"json-file","Config":{"max-size":"4k","max-file":"2"}}\n');
+
+    for (const [flags, message] of [
+      [['--log-driver', 'syslog'], /unsupported log driver "syslog"/],
+      [['--log-opt', 'max-file=2'], /max-file needs max-size/],
+      [['--log-driver', 'none', '--log-opt', 'max-size=1m'], /the none log driver takes no options/],
+      [['--log-opt', 'colour=red'], /unknown log option "colour"/],
+      [['--log-opt', 'max-size'], /invalid --log-opt "max-size"/],
+    ] as const) {
+      const r = await w.berth(['run', '--rm', ...flags, 'busybox', 'true']);
+      expect(r.code).toBe(125);
+      expect(r.stderr).toMatch(message);
     }
   });
 });

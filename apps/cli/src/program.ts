@@ -37,6 +37,8 @@ function containerOptions(c: Command): Command {
     .option('--mount <spec>', 'mount a bind, volume or tmpfs: type=volume,src=NAME,dst=/PATH[,readonly] (repeatable)', collect)
     .option('--tmpfs <dst[:opts]>', 'mount a tmpfs, e.g. /run:size=64m,exec (repeatable)', collect)
     .option('--volumes-from <container[:ro|:rw]>', 'mount the volumes and binds of another container (repeatable)', collect)
+    .option('--log-driver <driver>', 'k8s-file (the default; json-file is taken as it) or none')
+    .option('--log-opt <k=v>', 'log driver option: max-size=10m, max-file=3 (repeatable)', collect)
     .option('-p, --publish <[ip:]host:ctr[/proto]>', 'publish a container port (repeatable)', collect)
     .option('-P, --publish-all', 'publish every exposed port on a free host port')
     .option('--expose <port>', 'expose a port (repeatable)', collect)

@@ -104,7 +104,8 @@ export function containerToDocker(c: containersV1.Container, facts: HostFacts): 
     ResolvConfPath: c.resolvConfPath,
     HostnamePath: c.hostnamePath,
     HostsPath: c.hostsPath,
-    LogPath: c.logPath,
+    // docker shows no path for a driver that keeps no file.
+    LogPath: hc.logConfig?.type === 'none' ? '' : c.logPath,
     Name: '/' + c.name,
     RestartCount: st.restartCount,
     Driver: 'overlay',
@@ -117,7 +118,8 @@ export function containerToDocker(c: containersV1.Container, facts: HostFacts): 
       Binds: bindsJson(hc.volumes),
       VolumesFrom: hc.volumesFrom.length ? hc.volumesFrom : null,
       ...tmpfsJson(hc.volumes),
-      LogConfig: { Type: 'k8s-file', Config: {} },
+      // json-file is what was asked for, k8s-file what berth keeps: the type shows as asked, as docker's does.
+      LogConfig: { Type: hc.logConfig?.type || 'k8s-file', Config: hc.logConfig?.options ?? {} },
       NetworkMode: mode,
       PortBindings: portMap(hc.ports, [], false),
       RestartPolicy: { Name: hc.restartPolicy?.name || 'no', MaximumRetryCount: hc.restartPolicy?.maximumRetryCount ?? 0 },

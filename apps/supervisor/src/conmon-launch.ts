@@ -8,6 +8,7 @@ import { inConmonCgroup, isConmonAlive, launchConmon, moveToConmonCgroup, readPi
 import type { OciRuntime } from './runtime/oci-runtime';
 import { releaseRuntime } from './runtime-release';
 import { within } from './runner-common';
+import { logDriver } from './io/log-config';
 
 /** Docker's exit codes for a PID 1 that could not be started. */
 function startFailureCode(message: string): number {
@@ -48,7 +49,7 @@ export function launchEarly(h: RunnerHost, e: Entry, runtime: OciRuntime, p: Con
   const conmon = launchConmon({
     ctrId: ctr.id, uuid: ctr.id, name: ctr.name, runtimeBinary: runtime.binary, runtimeRoot: runtime.root,
     bundle: p.bundle, pidFile: p.pidFile, exitDir: h.layout.exitDir, persistDir: p.dir, logPath: p.log,
-    socketDir: h.layout.socketDir, conmonPidFile: p.conmonPidFile, tty: cfg.tty, stdin: cfg.openStdin,
+    logDriver: logDriver(ctr.hostConfig?.logConfig), socketDir: h.layout.socketDir, conmonPidFile: p.conmonPidFile, tty: cfg.tty, stdin: cfg.openStdin,
     leaveStdinOpen: cfg.openStdin && !cfg.stdinOnce,
   }, { start: true });
   return { conmon };

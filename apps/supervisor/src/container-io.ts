@@ -9,6 +9,7 @@ import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './io/detach-keys';
 import { startDirectExec, startExec, ExecStartFailure, type ExecSession } from './io/exec';
 import { readLog, type LogLine } from './io/k8s-log';
 import { resolveUser } from './oci/user';
+import { logDriver, NoLogError } from './io/log-config';
 
 export interface AttachOptions {
   stdin: boolean;
@@ -188,6 +189,7 @@ export class ContainerIo {
   logs(ref: string, o: LogOptions): AsyncGenerator<LogLine> {
     const t = this.mgr.ioTarget(ref);
     const id = t.ctr.id;
+    if (logDriver(t.ctr.hostConfig?.logConfig) === 'none') throw new NoLogError(t.ctr.name);
     return readLog(t.ctr.logPath, {
       follow: !!o.follow,
       tail: o.tail ?? -1,

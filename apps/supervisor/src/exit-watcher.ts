@@ -5,6 +5,7 @@ import type { RunnerHost } from './container-types';
 import { writeReopenLog } from './io/attach';
 import { rotateLog } from './io/k8s-log';
 import { ACTIVE } from './runner-common';
+import { logDriver, logRotationOf } from './io/log-config';
 
 export class ExitWatcher {
   private watcher: fs.FSWatcher | undefined;
@@ -32,7 +33,10 @@ export class ExitWatcher {
   }
 
   private maybeRotateLog(id: string): void {
-    const rot = this.h.opts.logRotation;
+    // --log-opt max-size/max-file replace the default rotation; the none driver has no file.
+    const lc = this.h.entries.get(id)?.s.ctr.hostConfig?.logConfig;
+    if (logDriver(lc) === 'none') return;
+    const rot = logRotationOf(lc) ?? this.h.opts.logRotation;
     if (!rot || rot.maxSize <= 0) return;
     const p = this.h.layout.paths(id);
     try {

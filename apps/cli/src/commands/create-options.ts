@@ -21,6 +21,8 @@ export interface ContainerFlags extends HostFlags, ResourceFlags, HealthFlags {
   mount?: string[];
   tmpfs?: string[];
   volumesFrom?: string[];
+  logDriver?: string;
+  logOpt?: string[];
   publish?: string[];
   publishAll?: boolean;
   expose?: string[];
@@ -46,6 +48,17 @@ export interface ContainerFlags extends HostFlags, ResourceFlags, HealthFlags {
 }
 
 const PULL = new Set(['missing', 'never', 'always']);
+
+/** --log-opt key=value pairs (the supervisor checks which keys its driver takes). */
+function parseLogOpts(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const i = v.indexOf('=');
+    if (i <= 0) throw new UsageError(`invalid --log-opt "${v}": use key=value, e.g. max-size=10m`);
+    out[v.slice(0, i)] = v.slice(i + 1);
+  }
+  return out;
+}
 
 /** Docker's warnings for flags the network mode makes pointless (the supervisor ignores them; not refused). */
 export function flagWarnings(f: ContainerFlags): string[] {
@@ -104,6 +117,7 @@ export function createOptions(image: string, command: string[], f: ContainerFlag
       },
       volumes: [...(f.volume ?? []).map(parseVolume), ...(f.mount ?? []).map(parseMount), ...(f.tmpfs ?? []).map(parseTmpfs)],
       volumesFrom: f.volumesFrom ?? [],
+      ...(f.logDriver !== undefined || f.logOpt?.length ? { logConfig: { type: f.logDriver ?? '', options: parseLogOpts(f.logOpt ?? []) } } : {}),
       ports,
       publishAll: !!f.publishAll,
       networkMode: f.network ?? '',

@@ -8,6 +8,7 @@ import { validateExtraHosts } from '../container-files';
 import { InvalidConfigError, MemoryTooLowError } from '../errors';
 import { ociMounts, validateMounts } from '../volumes/container-mounts';
 import { cpuAndBlockIoResources, validateCpuAndBlockIo } from './cpu-and-block-io';
+import { validateLogConfig } from '../io/log-config';
 import { validateNamespaceModes, type NamespaceChoice } from './namespaces';
 import { capabilitySet, customDevices, hostDevices, rlimits, shmSizeOption, sysctlSpec, validateCpuset, validateSysctls, validateUlimits } from './security';
 
@@ -98,6 +99,7 @@ export function validateConfig(config: containersV1.ContainerConfig, hostConfig:
   if (hostConfig.resources) validateCpuAndBlockIo(hostConfig.resources);
   if (config.domainname && hostConfig.utsMode === 'host') throw new InvalidConfigError('conflicting options: a domain name and the host\'s UTS namespace');
   customDevices(hostConfig.devices);
+  validateLogConfig(hostConfig.logConfig);
   for (const ns of hostConfig.dns) if (!net.isIP(ns)) throw new InvalidConfigError(`invalid DNS server "${ns}": not an IP address`);
 }
 

@@ -20,6 +20,8 @@ export interface ConmonOptions {
   exitDir: string;
   persistDir: string;
   logPath: string;
+  /** "none": conmon keeps no log (docker --log-driver none); attach still gets the output. */
+  logDriver?: 'k8s-file' | 'none';
   socketDir: string;
   conmonPidFile: string;
   tty: boolean;
@@ -34,7 +36,7 @@ export interface ConmonOptions {
 
 export function conmonArgs(o: ConmonOptions): string[] {
   const a = ['--api-version', '1', '-c', o.ctrId, '-u', o.uuid, '-n', o.name, '-r', o.runtimeBinary, '-b', o.bundle,
-    '-p', o.pidFile, '--exit-dir', o.exitDir, '--persist-dir', o.persistDir, '-l', `k8s-file:${o.logPath}`,
+    '-p', o.pidFile, '--exit-dir', o.exitDir, '--persist-dir', o.persistDir, '-l', o.logDriver === 'none' ? 'none' : `k8s-file:${o.logPath}`,
     '--socket-dir-path', o.socketDir, '--full-attach', '--conmon-pidfile', o.conmonPidFile, '--log-level', 'error',
     '--runtime-arg', `--root=${o.runtimeRoot}`];
   if (o.stdin) a.push('-i');
