@@ -1,5 +1,7 @@
 // The seed story through the real CLI binary against the real services: load, run, exit codes, --rm.
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { BIN, cleanContainers, startWorld, until, type World } from './harness';
 
 let w: World;
@@ -29,6 +31,21 @@ describe('berth run', () => {
   it('run --rm busybox echo hi prints hi, exits 0 and leaves no container or snapshot', async () => {
     const r = await w.berth(['run', '--rm', 'busybox', 'echo', 'hi']);
     expect(r).toEqual({ code: 0, stdout: 'hi\n', stderr: '' });
+  });
+
+  it('--cidfile gets the id (and refuses a file that exists, making nothing); --label-file labels, --label wins', async () => {
+    const dir = fs.mkdtempSync(path.join(w.root, 'cid-'));
+    const cid = path.join(dir, 'cid');
+    const labels = path.join(dir, 'labels');
+    fs.writeFileSync(labels, '# team labels\ntier=db\n\nowner=ops\n');
+    const r = await w.berth(['run', '-d', '--cidfile', cid, '--label-file', labels, '-l', 'owner=me', 'busybox', 'sleep', '1000']);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(cid, 'utf8')).toBe(r.stdout.trim());
+    expect(JSON.parse((await w.berth(['inspect', '-f', '{{json .Config.Labels}}', r.stdout.trim()])).stdout)).toEqual({ tier: 'db', owner: 'me' });
+    const again = await w.berth(['create', '--cidfile', cid, 'busybox', 'true']);
+    expect(again).toEqual({ code: 125, stdout: '', stderr: `Error: Container ID file found, make sure the other container isn't running or delete ${cid}\n` });
+    expect((await w.berth(['ps', '-aq'])).stdout.trim().split('\n')).toHaveLength(1);
+    expect((await w.berth(['run', '--rm', '--label-file', path.join(dir, 'none'), 'busybox', 'true'])).stderr).toBe(`Error: cannot read label file ${path.join(dir, 'none')}: ENOENT\n`);
   });
 
   it('hands arguments beginning with - to the container command (through bin/berth, node takes none of them)', async () => {

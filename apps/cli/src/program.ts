@@ -60,6 +60,8 @@ function containerOptions(c: Command): Command {
     .option('--stop-timeout <s>', 'seconds to wait before killing the container on stop')
     .option('--detach-keys <keys>', 'key sequence to detach, e.g. ctrl-p,ctrl-q')
     .option('-l, --label <k=v>', 'set a label (repeatable)', collect)
+    .option('--label-file <file>', 'read labels from a file of key=value lines (repeatable)', collect)
+    .option('--cidfile <file>', 'write the container id to this file (which must not exist)')
     .option('--pull <policy>', 'pull the image: missing, never (default) or always')
     .option('--runtime <name>', 'OCI runtime: crun or runc')
     .option('--cap-add <cap>', 'add a Linux capability, e.g. NET_ADMIN; ALL for every one (repeatable)', collect)

@@ -6,7 +6,7 @@ import { healthOverrides, type HealthFlags } from '../parse/health-flags';
 import { insecureRegistries } from '../parse/registries';
 import { parseMount, parseTmpfs, parseVolume } from '../parse/mounts';
 import {
-  parseBytes, parseCpus, parseDetachKeys, parseEnv, parseEnvFile, parseIntFlag, parseLabels, parseMemorySwap, parsePublish, parseRestart,
+  parseBytes, parseCpus, parseDetachKeys, parseEnv, parseEnvFile, parseIntFlag, parseLabels, parseMemorySwap, parsePublish, parseRestart, readLabelFile,
 } from '../parse/flags';
 
 export interface ContainerFlags extends HostFlags, ResourceFlags, HealthFlags {
@@ -21,6 +21,8 @@ export interface ContainerFlags extends HostFlags, ResourceFlags, HealthFlags {
   mount?: string[];
   tmpfs?: string[];
   volumesFrom?: string[];
+  labelFile?: string[];
+  cidfile?: string;
   logDriver?: string;
   logOpt?: string[];
   publish?: string[];
@@ -95,7 +97,8 @@ export function createOptions(image: string, command: string[], f: ContainerFlag
       ...(f.user !== undefined ? { user: f.user } : {}),
       ...(f.hostname ? { hostname: f.hostname } : {}),
       ...(f.domainname ? { domainname: f.domainname } : {}),
-      labels: parseLabels(f.label ?? []),
+      // Files first, so a --label given on the line wins, as docker merges them.
+      labels: parseLabels([...(f.labelFile ?? []).flatMap(readLabelFile), ...(f.label ?? [])]),
       tty: !!f.tty,
       openStdin: !!f.interactive,
       // As docker: stdin closes when the first client's input ends, except with a TTY (ctrl-d is the EOF

@@ -1,5 +1,6 @@
 // run, create, start, attach, exec, enter: the verbs that start processes and may connect the terminal.
 import type { IoSession, SessionEnd } from '@berth/client';
+import * as fs from 'node:fs';
 import { CliError } from '../cli-error';
 import { connect, err, out } from '../context';
 import { parseDetachKeys, parseEnv } from '../parse/flags';
@@ -29,12 +30,28 @@ async function follow(id: string, session: IoSession, done: Promise<SessionEnd>,
   }
 }
 
+/** --cidfile: refused before anything is made when the file exists (docker's check), written once the id is known. */
+function checkCidfile(file: string | undefined): void {
+  if (file && fs.existsSync(file)) throw new CliError(`Container ID file found, make sure the other container isn't running or delete ${file}`);
+}
+
+function writeCidfile(file: string | undefined, id: string): void {
+  if (!file) return;
+  try {
+    fs.writeFileSync(file, id, { flag: 'wx' });
+  } catch (e) {
+    throw new CliError(`failed to write the container ID file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 export async function run(image: string, command: string[], f: ContainerFlags): Promise<number> {
   const berth = connect();
   const opts = createOptions(image, command, f);
+  checkCidfile(f.cidfile);
   for (const w of flagWarnings(f)) err(w);
   if (f.detach) {
     const res = await berth.run({ ...opts, detach: true });
+    writeCidfile(f.cidfile, res.container.id);
     out(res.container.id);
     return 0;
   }
@@ -46,6 +63,7 @@ export async function run(image: string, command: string[], f: ContainerFlags): 
     { ...opts, attach: { stdin, stdout: true, stderr: true, ...(f.detachKeys ? { detachKeys: f.detachKeys } : {}), ...(size ? { size } : {}) } },
     stdioSink,
   );
+  writeCidfile(f.cidfile, res.container.id);
   const end = await follow(res.container.id, res.session!, res.done!, { stdin, tty, proxy: true });
   if (end.detached) {
     out(res.container.id);
@@ -57,8 +75,10 @@ export async function run(image: string, command: string[], f: ContainerFlags): 
 export async function create(image: string, command: string[], f: ContainerFlags): Promise<number> {
   const berth = connect();
   const opts = createOptions(image, command, f);
+  checkCidfile(f.cidfile);
   for (const w of flagWarnings(f)) err(w);
   const ctr = await berth.createContainer({ ...opts, hostConfig: { ...opts.hostConfig, autoRemove: !!f.rm } });
+  writeCidfile(f.cidfile, ctr.id);
   out(ctr.id);
   return 0;
 }

@@ -108,6 +108,17 @@ export function parseEnvFile(file: string, env: Record<string, string | undefine
   return parseEnv(lines, env);
 }
 
+/** --label-file: one key=value per line; blank lines and # comments skipped (docker's format). */
+export function readLabelFile(file: string): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read label file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}
+
 export interface RestartSpec {
   name: string;
   maximumRetryCount: number;
