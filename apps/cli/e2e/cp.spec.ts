@@ -4,8 +4,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tar from 'tar-stream';
-import { buildImage, dockerArchive, packTar } from '@berth/testing';
+import { buildImage, dockerArchive, packTar, readTarEntries } from '@berth/testing';
 import { BIN, cleanContainers, startWorld, type World } from './harness';
 
 jest.setTimeout(120_000);
@@ -28,22 +27,8 @@ function raw(args: string[], input?: Buffer): Promise<{ code: number | null; std
 }
 
 async function tarNames(buf: Buffer): Promise<Map<string, { type: string; body: string; uid: number }>> {
-  const out = new Map<string, { type: string; body: string; uid: number }>();
-  const ex = tar.extract();
-  ex.on('entry', (h, s, next) => {
-    const parts: Buffer[] = [];
-    s.on('data', (c) => parts.push(c as Buffer));
-    s.on('end', () => {
-      out.set(h.name, { type: h.type ?? 'file', body: Buffer.concat(parts).toString(), uid: h.uid ?? 0 });
-      next();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    ex.on('finish', () => resolve());
-    ex.on('error', reject);
-    ex.end(buf);
-  });
-  return out;
+  const entries = await readTarEntries(buf);
+  return new Map([...entries].map(([name, e]) => [name, { type: e.header.type ?? 'file', body: e.body, uid: e.header.uid ?? 0 }]));
 }
 
 function archiveMounts(): string[] {

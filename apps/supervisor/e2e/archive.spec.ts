@@ -5,10 +5,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as tar from 'tar-stream';
 import * as grpc from '@grpc/grpc-js';
 import { archiveV1, containersV1 } from '@berth/api';
-import { packTar, spawnService, startNatsServer, tempBerthDirs, waitHealthy, type LayerEntry, type NatsServerHandle, type ServiceProcess } from '@berth/testing';
+import { packTar, readTarEntries, spawnService, startNatsServer, tempBerthDirs, waitHealthy, type LayerEntry, type NatsServerHandle, type ReadTarEntry, type ServiceProcess } from '@berth/testing';
 import { ContainerArchive, type PathStat } from '../src/archive/container-archive';
 import { ContainerNotFoundError } from '../src/errors';
 import { Volumes } from '../src/volumes/volume-store';
@@ -21,29 +20,8 @@ let a: ContainerArchive;
 let work: string;
 let volState: string;
 
-interface TarEntry {
-  header: tar.Header;
-  body: string;
-}
-
-async function readTar(buf: Buffer): Promise<Map<string, TarEntry>> {
-  const out = new Map<string, TarEntry>();
-  const ex = tar.extract();
-  ex.on('entry', (header, stream, next) => {
-    const parts: Buffer[] = [];
-    stream.on('data', (c) => parts.push(c as Buffer));
-    stream.on('end', () => {
-      out.set(header.name, { header, body: Buffer.concat(parts).toString() });
-      next();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    ex.on('finish', () => resolve());
-    ex.on('error', reject);
-    ex.end(buf);
-  });
-  return out;
-}
+type TarEntry = ReadTarEntry;
+const readTar = readTarEntries;
 
 async function get(ref: string, p: string, follow = false): Promise<{ stat: PathStat; entries: Map<string, TarEntry> }> {
   let stat: PathStat | undefined;

@@ -106,6 +106,32 @@ function busyboxApplets(): string[] {
 }
 
 /** The root filesystem of a busybox image: /bin/busybox, an applet symlink for each command, /etc basics. */
+/** An entry read back from a tar: its header and its body as text. */
+export interface ReadTarEntry {
+  header: tar.Header;
+  body: string;
+}
+
+/** Reads a whole (uncompressed) tar in memory: entry name → header and body. */
+export async function readTarEntries(buf: Buffer): Promise<Map<string, ReadTarEntry>> {
+  const out = new Map<string, ReadTarEntry>();
+  const ex = tar.extract();
+  ex.on('entry', (header, stream, next) => {
+    const parts: Buffer[] = [];
+    stream.on('data', (c) => parts.push(c as Buffer));
+    stream.on('end', () => {
+      out.set(header.name, { header, body: Buffer.concat(parts).toString() });
+      next();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    ex.on('finish', () => resolve());
+    ex.on('error', reject);
+    ex.end(buf);
+  });
+  return out;
+}
+
 export function busyboxLayerEntries(): LayerEntry[] {
   if (!fs.existsSync(BUSYBOX_BINARY)) throw new Error(`${BUSYBOX_BINARY} is missing: apt-get install busybox-static`);
   const entries: LayerEntry[] = [
