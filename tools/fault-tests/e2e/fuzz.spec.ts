@@ -63,7 +63,9 @@ function randomize(defaults: unknown, safe = false): unknown {
 
 /** Requests that would reach outside the machine are pointed at a closed loopback port. */
 function confine(path: string, req: Record<string, unknown>): Record<string, unknown> {
+  // Registries only on a closed loopback port: never a lookup of a public name, whatever the random text.
   if (path.endsWith('/Pull')) req.reference = `127.0.0.1:1/${randomBytes(4).toString('hex')}`;
+  if (path.endsWith('/Push')) req.target = `127.0.0.1:1/${randomBytes(4).toString('hex')}:t`;
   return req;
 }
 
