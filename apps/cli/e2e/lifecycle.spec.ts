@@ -118,6 +118,16 @@ describe('a detached container', () => {
     expect(id).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('inspect -s adds SizeRw (the writable layer) and SizeRootFs (with the image layers)', async () => {
+    expect((await w.berth(['run', '--name', 'sized', 'busybox', 'sh', '-c', 'head -c 300000 /dev/zero > /blob'])).code).toBe(0);
+    const [rw, rootfs] = (await w.berth(['inspect', '-s', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'sized'])).stdout.trim().split(' ').map(Number);
+    expect(rw).toBeGreaterThanOrEqual(300_000);
+    expect(rootfs).toBeGreaterThan(rw! + 1_000_000);
+    const plain = JSON.parse((await w.berth(['container', 'inspect', 'sized'])).stdout) as Record<string, unknown>[];
+    expect(plain[0]).not.toHaveProperty('SizeRw');
+    expect(JSON.parse((await w.berth(['container', 'inspect', '-s', 'sized'])).stdout)[0].SizeRw).toBe(rw);
+  });
+
   it('pause freezes, unpause thaws; logs -t --tail and diff', async () => {
     expect((await w.berth(['run', '-d', '--name', 'pz', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo line$i; done; touch /made; sleep 1000'])).code).toBe(0);
     await until(async () => (await logs('pz')).includes('line3'), 10_000, 'output');

@@ -204,6 +204,7 @@ export function buildProgram(): Command {
   program.command('inspect').description('detailed JSON about containers or images').argument('<object...>')
     .option('-f, --format <template>', 'json or a Go template like {{.State.Pid}}')
     .option('--type <type>', 'container or image')
+    .option('-s, --size', 'add SizeRw and SizeRootFs of containers')
     .action(lazy(insp, (m) => m.inspect));
   program.command('top').description("list a container's processes").argument('<container>').argument('[ps-options...]').passThroughOptions()
     .action(lazy(insp, (m) => m.top));
@@ -283,7 +284,8 @@ export function buildProgram(): Command {
   const container = program.command('container').description('container commands');
   container.command('ls').description('list containers').option('-a, --all', 'show stopped containers too').option('-q, --quiet', 'only ids').action(lazy(insp, (m) => m.ps));
   container.command('inspect').description('detailed JSON about containers').argument('<container...>').option('-f, --format <template>', 'json or a Go template')
-    .action(async (refs: string[], f: { format?: string }) => {
+    .option('-s, --size', 'add SizeRw and SizeRootFs')
+    .action(async (refs: string[], f: { format?: string; size?: boolean }) => {
       process.exitCode = await insp().inspect(refs, { ...f, type: 'container' });
     });
   container.command('rm').description('remove containers').argument('<container...>').option('-f, --force', 'kill a running container first')

@@ -16,13 +16,13 @@ function render(docs: unknown[], format: string | undefined): void {
   for (const d of docs) out(t.render(d));
 }
 
-async function inspectOne(ref: string, type: string | undefined): Promise<unknown> {
+async function inspectOne(ref: string, type: string | undefined, size: boolean): Promise<unknown> {
   const { NotFoundError } = require('@berth/client') as typeof import('@berth/client');
   const berth = connect();
   if (type === 'image') return JSON.parse((await berth.inspector.inspectImage({ id: ref, size: false })).json);
-  if (type === 'container') return JSON.parse((await berth.inspector.inspect({ id: ref, size: false })).json);
+  if (type === 'container') return JSON.parse((await berth.inspector.inspect({ id: ref, size })).json);
   try {
-    return JSON.parse((await berth.inspector.inspect({ id: ref, size: false })).json);
+    return JSON.parse((await berth.inspector.inspect({ id: ref, size })).json);
   } catch (e) {
     if (!(e instanceof NotFoundError)) throw e;
   }
@@ -34,14 +34,14 @@ async function inspectOne(ref: string, type: string | undefined): Promise<unknow
   }
 }
 
-export async function inspect(refs: string[], f: { format?: string; type?: string }): Promise<number> {
+export async function inspect(refs: string[], f: { format?: string; type?: string; size?: boolean }): Promise<number> {
   if (f.type && f.type !== 'container' && f.type !== 'image') throw new CliError(`invalid --type "${f.type}": use container or image`);
   if (f.format && f.format !== 'json') compileTemplate(f.format);
   const docs: unknown[] = [];
   let failed = 0;
   for (const r of refs) {
     try {
-      docs.push(await inspectOne(r, f.type));
+      docs.push(await inspectOne(r, f.type, !!f.size));
     } catch (e) {
       failed++;
       process.stderr.write(`Error: ${(e as Error).message}\n`);
