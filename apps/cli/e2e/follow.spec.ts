@@ -80,8 +80,8 @@ describe('log drivers', () => {
     expect(await w.berth(['run', '--rm', '--log-driver', 'none', 'busybox', 'echo', 'seen through attach'])).toEqual({ code: 0, stdout: 'seen through attach\n', stderr: '' });
     expect((await w.berth(['run', '-d', '--name', 'quiet', '--log-driver', 'none', 'busybox', 'sh', '-c', 'echo hidden; sleep 1000'])).code).toBe(0);
     const logs = await w.berth(['logs', 'quiet']);
-    // berth exits 125 for a refusal by a service, in logs as in run.
-    expect([logs.code, logs.stderr]).toEqual([125, expect.stringMatching(/^Error: configured logging driver does not support reading: container quiet logs to "none"\n$/)]);
+    // A refusal by a service is exit 1 outside run and create, as docker's.
+    expect([logs.code, logs.stderr]).toEqual([1, expect.stringMatching(/^Error: configured logging driver does not support reading: container quiet logs to "none"\n$/)]);
     expect((await w.berth(['inspect', '-f', '{{json .HostConfig.LogConfig}} [{{.LogPath}}]', 'quiet'])).stdout).toBe('{"Type":"none","Config":{}} []\n');
     const id = (await w.berth(['inspect', '-f', '{{.Id}}', 'quiet'])).stdout.trim();
     expect(fs.existsSync(path.join(w.root, 'supervisor', 'containers', id, 'ctr.log'))).toBe(false);

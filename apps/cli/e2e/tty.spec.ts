@@ -91,7 +91,7 @@ describe('interactive terminals', () => {
     }
     expect((await w.berth(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'tty1'])).stdout).toBe('exited 3\n');
     const stopped = await w.berth(['attach', 'tty1']);
-    expect(stopped).toEqual({ code: 125, stdout: '', stderr: 'Error: you cannot attach to a stopped container, start it first\n' });
+    expect(stopped).toEqual({ code: 1, stdout: '', stderr: 'Error: you cannot attach to a stopped container, start it first\n' });
   });
 
   it('run -it --rm returns the exit code and removes the container; --detach-keys picks other keys', async () => {

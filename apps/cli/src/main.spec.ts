@@ -1,5 +1,5 @@
 // The built CLI binary (bin/berth, run as a person runs it), without any service: usage errors are one line
-// "Error: ..." and exit 125.
+// "Error: ..." and exit 125 (1 for a service's refusal outside run and create).
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
@@ -27,8 +27,9 @@ describe('berth usage errors', () => {
   });
 
   it('a service that is not running is a clear one-line error', () => {
+    // docker's code for a daemon it cannot reach, outside run and create.
     const r = berth('ps');
-    expect(r.code).toBe(125);
+    expect(r.code).toBe(1);
     expect(r.stderr).toBe('Error: cannot reach the inspector service at unix:///nonexistent-berth-run/inspector.sock: is it running? (connect ENOENT /nonexistent-berth-run/inspector.sock)\n');
   });
 

@@ -1,6 +1,7 @@
 // berth: the command line. Errors print as one line "Error: <message>" on stderr, no stack trace; the exit
-// code is docker's: the container's own for run/start -a/exec, 125 when berth failed, 126 when the command
-// cannot be invoked, 127 when it is not found.
+// code is docker's: the container's own for run/start -a/exec, 125 for a bad flag and for any failure of run
+// or create, 1 when a service refuses another verb, 126 when the command cannot be invoked, 127 when it is
+// not found.
 import { CommanderError } from 'commander';
 import { CliError, EXIT_BERTH_FAILED } from './cli-error';
 import { closeConnections } from './context';
@@ -13,12 +14,23 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function exitCode(e: unknown): number {
+/** The verb, after any subcommand group: `run`, or `create` of `container create`. */
+function verbOf(argv: string[]): string {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  return words[0] === 'container' ? (words[1] ?? '') : (words[0] ?? '');
+}
+
+/**
+ * docker's codes: a bad flag or argument, and any failure of run and create, are 125; a refusal by a service
+ * in any other verb (logs, network connect, pull...) is 1, as docker's "Error response from daemon".
+ */
+function exitCode(e: unknown, argv: string[]): number {
   if (e instanceof CliError) return e.exitCode;
+  if (e instanceof CommanderError) return EXIT_BERTH_FAILED;
   const se = e as { exitCode?: unknown };
   // SDK StartFailedError carries docker's code for a command that could not be started.
-  if (typeof se?.exitCode === 'number' && se.exitCode > 0 && !(e instanceof CommanderError)) return se.exitCode;
-  return EXIT_BERTH_FAILED;
+  if (typeof se?.exitCode === 'number' && se.exitCode > 0) return se.exitCode;
+  return ['run', 'create'].includes(verbOf(argv)) ? EXIT_BERTH_FAILED : 1;
 }
 
 /**
@@ -51,7 +63,7 @@ export async function main(argv: string[], program = buildProgram()): Promise<vo
       if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false);
       process.stderr.write(`Error: ${message(e)}\n`);
       if (process.env.BERTH_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-      code = exitCode(e);
+      code = exitCode(e, argv);
     }
   }
   closeConnections();

@@ -125,7 +125,7 @@ async function startFailureAware(berth: ReturnType<typeof connect>, id: string, 
 export async function attach(ref: string, f: { stdin?: boolean; detachKeys?: string }): Promise<number> {
   const berth = connect();
   const ctr = await berth.containers.get({ id: ref });
-  if (ctr.state!.status !== 'running' && ctr.state!.status !== 'paused') throw new CliError(`you cannot attach to a stopped container, start it first`);
+  if (ctr.state!.status !== 'running' && ctr.state!.status !== 'paused') throw new CliError(`you cannot attach to a stopped container, start it first`, 1);
   const tty = ctr.config!.tty;
   const stdin = f.stdin !== false && ctr.config!.openStdin;
   const session = berth.attach(ctr.id, { stdin, ...(f.detachKeys ? { detachKeys: parseDetachKeys(f.detachKeys) } : {}) }, stdioSink);
