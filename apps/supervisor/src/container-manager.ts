@@ -1,8 +1,10 @@
 // The supervisor's domain: container records and their lifecycle under conmon + crun. Usable in-process; the
 // gRPC adapter (grpc/containers-grpc.ts) is a thin layer over it. Calls on one container are serialised by
 // a per-id mutex; running, exits and re-adoption are ContainerRunner's (container-runner.ts).
+import * as crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { containersV1 } from '@berth/api';
 import { AmbiguousContainerRefError, ContainerNotFoundError, IdInUseError, InvalidWaitConditionError,
   NameInUseError, NotPausedError, NotRunningError, PausedError, RunningDeleteError, RuntimeError, UpdateRefusedError } from './errors';
@@ -24,7 +26,7 @@ import { HealthMonitor } from './health/health-monitor';
 import { ContainerStore, NO_FACTS } from './store/container-store';
 import { mountsFrom } from './volumes/volumes-from';
 import { resolveMounts } from './volumes/container-mounts';
-import { removeAnonymousVolumes, volumeUsers } from './volumes/container-volumes';
+import { populateVolumesAtCreate, removeAnonymousVolumes, volumeUsers } from './volumes/container-volumes';
 
 // The types and removeCgroups lived here; callers import them from this file.
 export type { ContainerManagerOptions, CreateRequest, Entry, StartHooks, WaitCondition } from './container-types';
@@ -173,7 +175,8 @@ export class ContainerManager implements RunnerHost {
         // The spec as it will run (user and network are settled again at start).
         const spec = buildSpec(this.runner.specInputs(ctr, p, { uid: 0, gid: 0, additionalGids: [] }, undefined));
         fs.writeFileSync(p.configCopy, specJson(spec));
-        const s = { ctr, facts: { ...NO_FACTS } };
+        const populated = await populateVolumesAtCreate(this.opts.volumes, ctr, path.join(this.layout.runDir, 'populate', `${id.slice(0, 12)}.${crypto.randomBytes(4).toString('hex')}`));
+        const s = { ctr, facts: { ...NO_FACTS, volumesPopulated: populated } };
         this.store.insert(s);
         this.entries.set(id, { s, cleanup: Promise.resolve(), starting: false, holdExits: false, exitPending: false });
       } catch (err) {

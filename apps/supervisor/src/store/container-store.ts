@@ -14,7 +14,7 @@ export interface RuntimeFacts {
   manuallyStopped: boolean;
   /** Times of the last restarts, for the backoff. */
   restartDelayMs: number;
-  /** Its new empty volumes got the image's content (docker's copy-up, once, at the first start). */
+  /** Its new empty volumes got the image's content (docker's copy-up, once, at Create; at the first start for older records). */
   volumesPopulated?: boolean;
   /** volume.mount was published for its volumes; volume.unmount is due when it stops. */
   volumesMounted?: boolean;

@@ -1,9 +1,11 @@
-// A container's volumes around its runs: at start (rootfs mounted, before the runtime create) the new empty
-// volumes get the image's content once (copy-up) and volume.mount is published for each; when the run is
-// released, volume.unmount. Docker emits the same pair around each run.
+// A container's volumes: at Create its new empty volumes get the image's content once (copy-up, on a private
+// mount of its rootfs); at each start volume.mount is published for each, and volume.unmount when the run
+// is released. Docker emits the same pair around each run.
+import * as fs from 'node:fs';
 import type { containersV1 } from '@berth/api';
 import type { Entry, RunnerHost } from '../container-types';
 import { mkdirInRoot } from '../oci/in-root';
+import { mountRootfs, umountAll } from '../runtime/mounts';
 import { copyUp, isEmptyDir } from './copy-up';
 import { InvalidMountError, VolumeInUseError, VolumeNotFoundError } from './errors';
 
@@ -17,14 +19,9 @@ export async function prepareVolumes(h: Pick<RunnerHost, 'opts' | 'save'>, e: En
   const vols = h.opts.volumes;
   if (!vols) throw new InvalidMountError('volumes are not available in this supervisor');
   for (const m of mounts) if (!vols.exists(m.source)) throw new VolumeNotFoundError(m.source);
+  // Containers created before copy-up moved to Create get it at their first start.
   if (!e.s.facts.volumesPopulated) {
-    for (const m of mounts) {
-      if (m.noCopy) continue;
-      const data = vols.mountpoint(m.source);
-      await vols.copyLock.run(m.source, async () => {
-        if (isEmptyDir(data)) await copyUp(rootfs, m.destination, data);
-      });
-    }
+    await copyUpAll(vols, mounts, rootfs);
     e.s.facts.volumesPopulated = true;
   }
   // Mount points inside the rootfs, links resolved there: a dangling image link gets its directory made in
@@ -33,6 +30,45 @@ export async function prepareVolumes(h: Pick<RunnerHost, 'opts' | 'save'>, e: En
   for (const m of mounts) vols.publish('volume.mount', m.source, { containerId: e.s.ctr.id, destination: m.destination, readOnly: m.readOnly });
   e.s.facts.volumesMounted = true;
   h.save(e);
+}
+
+/** Each empty volume (unless nocopy) gets what the image has at its destination in `rootfs`. */
+async function copyUpAll(vols: NonNullable<RunnerHost['opts']['volumes']>, mounts: containersV1.VolumeMount[], rootfs: string): Promise<void> {
+  for (const m of mounts) {
+    if (m.noCopy) continue;
+    const data = vols.mountpoint(m.source);
+    await vols.copyLock.run(m.source, async () => {
+      if (isEmptyDir(data)) await copyUp(rootfs, m.destination, data);
+    });
+  }
+}
+
+/**
+ * docker fills a container's new volumes from the image at create (so --volumes-from and the volume itself
+ * show the content before any start): the rootfs is mounted on a private mount point for the copy. Returns
+ * whether anything needed it; nothing stays mounted, also on failure.
+ */
+export async function populateVolumesAtCreate(vols: RunnerHost['opts']['volumes'], ctr: containersV1.Container, mountPoint: string): Promise<boolean> {
+  const mounts = ctr.hostConfig!.volumes.filter((m) => m.type === 'volume' && !m.noCopy);
+  if (!vols || !mounts.length || !ctr.rootfs.length) return false;
+  if (!mounts.some((m) => isEmptyDir(vols.mountpoint(m.source)))) return true;
+  fs.mkdirSync(mountPoint, { recursive: true, mode: 0o700 });
+  try {
+    await mountRootfs(ctr.rootfs, mountPoint);
+    try {
+      await copyUpAll(vols, mounts, mountPoint);
+    } finally {
+      await umountAll(mountPoint);
+    }
+  } finally {
+    // rmdir, never a recursive remove: should the umount have failed, the rootfs must not be emptied.
+    try {
+      fs.rmdirSync(mountPoint);
+    } catch {
+      // still mounted or already gone: left for the operator, as umountAll has already said why
+    }
+  }
+  return true;
 }
 
 /** volume.unmount for each volume of a run that published volume.mount. */
