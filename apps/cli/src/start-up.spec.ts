@@ -86,7 +86,7 @@ describe('the snapshot reads the environment when it runs', () => {
     withBlob();
     for (const runDir of ['/nonexistent-a', '/nonexistent-b']) {
       expect(run(['ps'], { BERTH_RUN: runDir })).toEqual({
-        code: 125,
+        code: 1,
         stdout: '',
         stderr: `Error: cannot reach the inspector service at unix://${runDir}/inspector.sock: is it running? (connect ENOENT ${runDir}/inspector.sock)\n`,
       });
