@@ -121,6 +121,18 @@ describe('security defaults and limits', () => {
   });
 });
 
+describe('concurrent creates', () => {
+  it('never give two containers one name: generated ones all differ, and one name asked twice at once is refused once', async () => {
+    const made = await Promise.all(Array.from({ length: 20 }, () => h.mgr.create(h.req(['true']))));
+    expect(new Set(made.map((c) => c.name)).size).toBe(20);
+    const both = await Promise.allSettled([h.mgr.create(h.req(['true'], {}, {}, 'twin')), h.mgr.create(h.req(['true'], {}, {}, 'twin'))]);
+    expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = both.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(NameInUseError);
+    expect(h.mgr.list(true).filter((c) => c.name === 'twin')).toHaveLength(1);
+  });
+});
+
 describe('bad input changes nothing', () => {
   it('refuses bad names, used names, missing volume sources and tiny memory limits', async () => {
     await h.mgr.create(h.req(['true'], {}, {}, 'taken'));

@@ -53,6 +53,8 @@ export class ContainerManager implements RunnerHost {
   readonly health: HealthMonitor = new HealthMonitor(this);
   closed = false;
   private readonly runner: ContainerRunner;
+  /** Names taken by creates still in progress, to the id they are for. */
+  private readonly creating = new Map<string, string>();
 
   private constructor(readonly opts: ContainerManagerOptions) {
     this.layout = new Layout(opts.stateDir, opts.runDir);
@@ -160,33 +162,44 @@ export class ContainerManager implements RunnerHost {
       const name = req.name ? checkName(req.name) : generateName((n) => this.nameOwner(n) !== undefined);
       const owner = this.nameOwner(name);
       if (owner) throw new NameInUseError(name, owner);
-      checkCreateRequest(req);
-      // The network's subnet and who holds what: known to the provider (a start re-checks, under its lock).
-      if (req.hostConfig.ipv4Address) this.opts.network.checkAddress?.(req.hostConfig.ipv4Address, req.hostConfig.networkMode);
-      // Named volumes are made on first use, anonymous ones for empty sources and image VOLUME paths; the
-      // record keeps the resolved names.
-      const shared = mountsFrom(req.hostConfig.volumesFrom, req.hostConfig.volumes, (ref) => this.entry(this.resolve(ref)).s.ctr);
-      const { mounts, made } = resolveMounts(this.opts.volumes, req.config, [...req.hostConfig.volumes, ...shared]);
-      const p = this.layout.paths(id);
-      const ctr = newContainerRecord(id, name, req, mounts, p);
+      // Held until the record is in: creates of other ids run meanwhile (the copy-up awaits) and must not
+      // pick or be given the same name.
+      this.creating.set(name, id);
       try {
-        fs.mkdirSync(p.dir, { recursive: true, mode: 0o700 });
-        writeHostname(p.hostname, ctr.config!.hostname);
-        // The spec as it will run (user and network are settled again at start).
-        const spec = buildSpec(this.runner.specInputs(ctr, p, { uid: 0, gid: 0, additionalGids: [] }, undefined));
-        fs.writeFileSync(p.configCopy, specJson(spec));
-        const populated = await populateVolumesAtCreate(this.opts.volumes, ctr, path.join(this.layout.runDir, 'populate', `${id.slice(0, 12)}.${crypto.randomBytes(4).toString('hex')}`));
-        const s = { ctr, facts: { ...NO_FACTS, volumesPopulated: populated } };
-        this.store.insert(s);
-        this.entries.set(id, { s, cleanup: Promise.resolve(), starting: false, holdExits: false, exitPending: false });
-      } catch (err) {
-        fs.rmSync(p.dir, { recursive: true, force: true });
-        for (const n of made) this.opts.volumes?.remove(n, true);
-        throw err;
+        return await this.createNamed(id, name, req);
+      } finally {
+        this.creating.delete(name);
       }
-      this.publish('container.create', this.entry(id));
-      return structuredClone(ctr);
     });
+  }
+
+  private async createNamed(id: string, name: string, req: CreateRequest): Promise<containersV1.Container> {
+    checkCreateRequest(req);
+    // The network's subnet and who holds what: known to the provider (a start re-checks, under its lock).
+    if (req.hostConfig.ipv4Address) this.opts.network.checkAddress?.(req.hostConfig.ipv4Address, req.hostConfig.networkMode);
+    // Named volumes are made on first use, anonymous ones for empty sources and image VOLUME paths; the
+    // record keeps the resolved names.
+    const shared = mountsFrom(req.hostConfig.volumesFrom, req.hostConfig.volumes, (ref) => this.entry(this.resolve(ref)).s.ctr);
+    const { mounts, made } = resolveMounts(this.opts.volumes, req.config, [...req.hostConfig.volumes, ...shared]);
+    const p = this.layout.paths(id);
+    const ctr = newContainerRecord(id, name, req, mounts, p);
+    try {
+      fs.mkdirSync(p.dir, { recursive: true, mode: 0o700 });
+      writeHostname(p.hostname, ctr.config!.hostname);
+      // The spec as it will run (user and network are settled again at start).
+      const spec = buildSpec(this.runner.specInputs(ctr, p, { uid: 0, gid: 0, additionalGids: [] }, undefined));
+      fs.writeFileSync(p.configCopy, specJson(spec));
+      const populated = await populateVolumesAtCreate(this.opts.volumes, ctr, path.join(this.layout.runDir, 'populate', `${id.slice(0, 12)}.${crypto.randomBytes(4).toString('hex')}`));
+      const s = { ctr, facts: { ...NO_FACTS, volumesPopulated: populated } };
+      this.store.insert(s);
+      this.entries.set(id, { s, cleanup: Promise.resolve(), starting: false, holdExits: false, exitPending: false });
+    } catch (err) {
+      fs.rmSync(p.dir, { recursive: true, force: true });
+      for (const n of made) this.opts.volumes?.remove(n, true);
+      throw err;
+    }
+    this.publish('container.create', this.entry(id));
+    return structuredClone(ctr);
   }
 
   /** Ids of the containers (running or not) whose mounts use the volume. */
@@ -196,7 +209,7 @@ export class ContainerManager implements RunnerHost {
 
   private nameOwner(name: string): string | undefined {
     for (const e of this.entries.values()) if (e.s.ctr.name === name) return e.s.ctr.id;
-    return undefined;
+    return this.creating.get(name);
   }
 
   rename(ref: string, newName: string): Promise<containersV1.Container> {
