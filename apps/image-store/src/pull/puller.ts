@@ -11,6 +11,7 @@ import { normaliseName, type ImageRecord, type Images } from '../images/images';
 import { documentMediaType, formatPlatform, parseConfig, parseJson, parseIndex, parseManifest, parsePlatform, selectPlatform } from '../images/manifests';
 import type { MetaDb } from '../meta-db';
 import { LayerFacts } from '../archive/layer-facts';
+import { EventQueue } from './event-queue';
 import { RegistryClient, type RegistryClientOptions } from './registry-client';
 
 export const PULL_CONCURRENCY = 3;
@@ -28,29 +29,6 @@ export interface PullOptions {
   platform?: string;
   /** Aborts the pull (the caller went away): downloads stop, the lease is released. */
   signal?: AbortSignal;
-}
-
-/** An unbounded queue of events between download tasks and the generator that yields them. */
-class EventQueue<T> {
-  private items: T[] = [];
-  private wake: (() => void) | undefined;
-  push(item: T): void {
-    this.items.push(item);
-    this.wake?.();
-  }
-  async *drainUntil(done: Promise<unknown>): AsyncGenerator<T> {
-    let finished = false;
-    void done.then(
-      () => ((finished = true), this.wake?.()),
-      () => ((finished = true), this.wake?.()),
-    );
-    for (;;) {
-      while (this.items.length) yield this.items.shift()!;
-      if (finished) return;
-      await new Promise<void>((r) => (this.wake = r));
-      this.wake = undefined;
-    }
-  }
 }
 
 export class Puller {

@@ -10,6 +10,7 @@ import type { ContentStore } from '../content/content-store';
 import { imageEvent, NO_EVENTS, type EventSink } from '../events';
 import { danglingName, normaliseName, type Images } from '../images/images';
 import type { MetaDb } from '../meta-db';
+import { EventQueue } from '../pull/event-queue';
 import { RegistryClient, type RegistryClientOptions } from '../pull/registry-client';
 import { PushTargetError, StoredBlobCorruptError } from '../errors';
 
@@ -49,27 +50,6 @@ async function eachLimited<T>(items: readonly T[], n: number, fn: (item: T) => P
   };
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
   if (failed !== undefined) throw failed;
-}
-
-/** A tiny queue between the upload tasks and the generator that yields their progress. */
-class Progress {
-  private items: PushEvent[] = [];
-  private wake: (() => void) | undefined;
-  push(ev: PushEvent): void {
-    this.items.push(ev);
-    this.wake?.();
-  }
-  async *drainUntil(done: Promise<unknown>): AsyncGenerator<PushEvent> {
-    let finished = false;
-    const end = () => ((finished = true), this.wake?.());
-    void done.then(end, end);
-    for (;;) {
-      while (this.items.length) yield this.items.shift()!;
-      if (finished) return;
-      await new Promise<void>((r) => (this.wake = r));
-      this.wake = undefined;
-    }
-  }
 }
 
 export class Pusher {
@@ -126,7 +106,7 @@ export class Pusher {
         await this.verifyBlob(b);
       }
       // 3. Mount or upload, a few at a time.
-      const progress = new Progress();
+      const progress = new EventQueue<PushEvent>();
       const work = eachLimited(missing, PUSH_CONCURRENCY, (b) => this.sendBlob(client, b, b.digest === r.config.digest ? configData : undefined, mountFrom.get(b.digest), progress));
       yield* progress.drainUntil(work);
       await work;
@@ -180,7 +160,7 @@ export class Pusher {
     if (actual !== b.digest || size !== b.size) throw new StoredBlobCorruptError('layer', b.digest, actual, size, b.size);
   }
 
-  private async sendBlob(client: RegistryClient, b: Descriptor, data: Buffer | undefined, from: string | undefined, progress: Progress): Promise<void> {
+  private async sendBlob(client: RegistryClient, b: Descriptor, data: Buffer | undefined, from: string | undefined, progress: EventQueue<PushEvent>): Promise<void> {
     const started = await client.startUpload(from ? { digest: b.digest, from } : undefined);
     if (started.mounted) {
       progress.push({ type: 'blob', digest: b.digest, offset: b.size, total: b.size, status: 'mounted', mountedFrom: from! });
