@@ -24,8 +24,18 @@ const prune = () => require('./commands/prune') as typeof import('./commands/pru
 const vol = () => require('./commands/volumes') as typeof import('./commands/volumes');
 const regAuth = () => require('./commands/registry-auth') as typeof import('./commands/registry-auth');
 
+/** The resource flags run/create and update share (docker takes them in both). */
+function updatableResources(c: Command): Command {
+  return c
+    .option('--cpuset-cpus <list>', 'CPUs to run on, e.g. 0-1')
+    .option('--cpuset-mems <list>', 'memory nodes to use, e.g. 0')
+    .option('--memory-reservation <size>', 'soft memory limit, e.g. 32m')
+    .option('--cpu-period <us>', 'CFS period in microseconds (1000..1000000)')
+    .option('--cpu-quota <us>', 'CFS quota in microseconds per period (-1 for none)');
+}
+
 function containerOptions(c: Command): Command {
-  return healthOptions(c)
+  return updatableResources(healthOptions(c))
     .option('-d, --detach', 'run in the background and print the container id')
     .option('-i, --interactive', 'keep stdin open')
     .option('-t, --tty', 'allocate a pseudo-TTY')
@@ -85,11 +95,6 @@ function containerOptions(c: Command): Command {
     .option('--group-add <group>', 'extra group for the container\'s processes (repeatable)', collect)
     .option('--oom-score-adj <n>', 'OOM score adjustment, -1000..1000')
     .option('--oom-kill-disable', 'do not OOM-kill processes over the memory limit')
-    .option('--cpuset-cpus <list>', 'CPUs to run on, e.g. 0-1')
-    .option('--cpuset-mems <list>', 'memory nodes to use, e.g. 0')
-    .option('--memory-reservation <size>', 'soft memory limit, e.g. 32m')
-    .option('--cpu-period <us>', 'CFS period in microseconds (1000..1000000)')
-    .option('--cpu-quota <us>', 'CFS quota in microseconds per period (-1 for none)')
     .option('--memory-swappiness <n>', 'swappiness of its memory, 0..100')
     .option('--device-read-bps <path:rate>', 'read rate limit of a block device, e.g. /dev/sda:1mb (repeatable)', collect)
     .option('--device-write-bps <path:rate>', 'write rate limit of a block device (repeatable)', collect)
@@ -154,19 +159,14 @@ export function buildProgram(): Command {
     .option('-v, --volumes', 'remove their anonymous volumes too')
     .action(lazy(life, (m) => m.rm));
   program.command('rename').description('rename a container').argument('<container>').argument('<new-name>').action(lazy(life, (m) => m.rename));
-  program.command('update').description("change a container's resources or restart policy").argument('<container...>')
+  const update = program.command('update').description("change a container's resources or restart policy").argument('<container...>')
     .option('--cpu-shares <n>', 'CPU shares')
     .option('--cpus <n>', 'number of CPUs')
     .option('-m, --memory <size>', 'memory limit')
     .option('--memory-swap <size>', 'memory + swap limit')
     .option('--pids-limit <n>', 'process count limit')
-    .option('--cpuset-cpus <list>', 'CPUs to run on, e.g. 0-1')
-    .option('--cpuset-mems <list>', 'memory nodes to use')
-    .option('--memory-reservation <size>', 'soft memory limit')
-    .option('--cpu-period <us>', 'CFS period in microseconds')
-    .option('--cpu-quota <us>', 'CFS quota in microseconds per period (-1 for none)')
-    .option('--restart <policy>', 'restart policy')
-    .action(lazy(life, (m) => m.update));
+    .option('--restart <policy>', 'restart policy');
+  updatableResources(update).action(lazy(life, (m) => m.update));
   program.command('diff').description("list the files a container changed (A added, C changed, D deleted)").argument('<container>').action(lazy(life, (m) => m.diff));
   program.command('commit').description("make an image from a container's changes").argument('<container>').argument('[repository[:tag]]')
     .option('-a, --author <author>', 'author')
