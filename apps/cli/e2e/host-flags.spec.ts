@@ -1,6 +1,7 @@
 // docker's security and host-file flags through the real CLI: what the container sees, what inspect shows,
 // and bad values refused with exit 125 before anything is made.
 import * as fs from 'node:fs';
+import { wholeDiskOf } from '@berth/testing';
 import { cleanContainers, startWorld, type World } from './harness';
 
 jest.setTimeout(60_000);
@@ -58,7 +59,7 @@ describe('run with security flags', () => {
   });
 
   it('--cpu-period/--cpu-quota, --memory-swappiness, --device-write-bps and --domainname; update --cpu-quota', async () => {
-    const disk = fs.realpathSync('/sys/dev/block/' + fs.readdirSync('/sys/dev/block').find((d) => fs.existsSync(`/sys/dev/block/${d}/device`))!).split('/').pop();
+    const disk = wholeDiskOf('/').path.slice('/dev/'.length);
     const flags = ['--cpu-period', '50000', '--cpu-quota', '25000', '--memory-swappiness', '10', '--device-write-bps', `/dev/${disk}:1mb`, '--domainname', 'corp.test'];
     expect((await w.berth(['run', '-d', '--name', 'lim', ...flags, 'busybox', 'sleep', '1000'])).code).toBe(0);
     expect((await w.berth(['exec', 'lim', 'cat', '/proc/sys/kernel/domainname'])).stdout).toBe('corp.test\n');

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { containersV1, imagesV1, inspectorV1 } from '@berth/api';
-import { execDetached, removeContainer, runContainer, unaryCall } from '@berth/testing';
+import { execDetached, removeContainer, runContainer, unaryCall, wholeDiskOf } from '@berth/testing';
 import { collect, inspect, leftovers, list, rpc, startInspectorStack, until, type InspectorStack } from './harness';
 
 jest.setTimeout(120_000);
@@ -21,14 +21,6 @@ async function run(o: Parameters<typeof runContainer>[1]): Promise<containersV1.
 }
 
 const stack = () => s.stack;
-
-/** "major:minor" of the whole disk holding a path (blkio rules name disks, not partitions). */
-function wholeDisk(p: string): string {
-  const dev = fs.statSync(p).dev;
-  const id = `${Math.floor(dev / 256) & 0xfff}:${(dev & 0xff) | ((dev >> 12) & 0xfff00)}`;
-  const sys = fs.realpathSync(`/sys/dev/block/${id}`);
-  return fs.existsSync(`${sys}/partition`) ? fs.readFileSync(path.join(sys, '..', 'dev'), 'utf8').trim() : id;
-}
 
 const waitExit = (id: string) => unaryCall<containersV1.WaitContainerResponse>(s.stack.containers, 'wait', { id, condition: '' });
 
@@ -208,7 +200,7 @@ test('Stats shows memory rising when a process allocates, block writes and CPU u
 
   // Direct writes reach the disk from the container's blkio cgroup. Kernels 6.x count the v1 throttle
   // statistics only on a disk with a throttle rule (docker --device-write-bps sets one): give it a huge one.
-  const rule = `${wholeDisk(stack().root)} ${2 ** 40}`;
+  const rule = `${wholeDiskOf(stack().root).numbers} ${2 ** 40}`;
   fs.writeFileSync(`/sys/fs/cgroup/blkio/berth/${c.id}/blkio.throttle.write_bps_device`, rule);
   await execDetached(s.stack, 'mem', ['dd', 'if=/dev/zero', 'of=/written', 'bs=1M', 'count=8', 'oflag=direct']);
   await until(async () => (await one()).blockWrite >= before.blockWrite + 8 * 1024 * 1024, 15_000, 'block writes to show');

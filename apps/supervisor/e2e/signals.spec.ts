@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { containersV1 } from '@berth/api';
+import { wholeDiskOf } from '@berth/testing';
 import { makeHarness, logLines, until, type Harness } from './harness';
 import { NotPausedError } from '../src/errors';
 
@@ -38,15 +39,6 @@ function zombies(pid1: number): number[] {
   };
   walk(pid1);
   return out;
-}
-
-/** The whole disk holding a path (a partition's parent), as a device path and "major:minor". */
-function wholeDiskOf(p: string): { path: string; numbers: string } {
-  const dev = fs.statSync(p).dev;
-  const id = `${Math.floor(dev / 256) & 0xfff}:${(dev & 0xff) | ((dev >> 12) & 0xfff00)}`;
-  let sys = fs.realpathSync(`/sys/dev/block/${id}`);
-  if (fs.existsSync(`${sys}/partition`)) sys = fs.realpathSync(`${sys}/..`);
-  return { path: `/dev/${sys.split('/').pop()}`, numbers: fs.readFileSync(`${sys}/dev`, 'utf8').trim() };
 }
 
 /** Host PIDs of every descendant of a process. */

@@ -8,3 +8,4 @@ export * from './mounts';
 export * from './debootstrap-image';
 export * from './run-container-flow';
 export * from './registry';
+export * from './block-devices';
