@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { FailedPreconditionError } from '@berth/service-kit';
 import type { ContainerManager } from './container-manager';
-import { ExecNotFoundError, InvalidConfigError, NoTerminalError, NotRunningError, PausedError } from './errors';
+import { ExecNotFoundError, InvalidConfigError, NoLogError, NoTerminalError, NotRunningError, PausedError } from './errors';
 import { connectAttach, writeResize, type AttachConnection, type AttachHandlers } from './io/attach';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './io/detach-keys';
 import { startDirectExec, startExec, ExecStartFailure, type ExecSession } from './io/exec';
 import { readLog, type LogLine } from './io/k8s-log';
 import { resolveUser } from './oci/user';
-import { logDriver, NoLogError } from './io/log-config';
+import { logDriver } from './io/log-config';
 
 export interface AttachOptions {
   stdin: boolean;

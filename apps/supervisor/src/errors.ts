@@ -111,3 +111,9 @@ export class ExecNotFoundError extends NotFoundError {
     super(`no such exec session: ${id}`);
   }
 }
+/** Logs of a container whose log driver keeps nothing. */
+export class NoLogError extends FailedPreconditionError {
+  constructor(name: string) {
+    super(`configured logging driver does not support reading: container ${name} logs to "none"`);
+  }
+}

@@ -2,17 +2,9 @@
 // docker users type, is taken as it, as podman does) and none (nothing kept). k8s-file takes max-size and
 // max-file, which replace the supervisor's default rotation for that container.
 import type { containersV1 } from '@berth/api';
-import { FailedPreconditionError } from '@berth/service-kit';
 import { InvalidConfigError } from '../errors';
 
 export type LogDriver = 'k8s-file' | 'none';
-
-/** Logs of a container whose log driver keeps nothing. */
-export class NoLogError extends FailedPreconditionError {
-  constructor(name: string) {
-    super(`configured logging driver does not support reading: container ${name} logs to "none"`);
-  }
-}
 
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
